@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make              build librosnap and rosnap into $(BUILD)
+# make check        install test dependencies, build, run every test
+# make demo         show rosnap at work (in the test VM unless this kernel
+#                   has device-mapper and you are root)
+# make install      install under $(DESTDIR)$(PREFIX), plus the udev and
+#                   initramfs files where those tools look for them
+#
+# Variables: PREFIX (/usr/local), DESTDIR, BUILD (build), WERROR=1,
+# SANITIZE=address,undefined (a separate build directory is advisable).
+
+VERSION := 0.1.0
+SOVERSION := 1
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+# udev and initramfs-tools read these paths and no others: they do not
+# follow PREFIX.
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
+
+BUILD ?= build
+SANITIZE ?=
+WERROR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+LIB_PKGS := devmapper blkid libkmod
+CMD_PKGS := smartcols
+TEST_PKGS := cmocka
+
+# Evaluated once, when first used: "make check" installs pkg-config files
+# before a sub-make needs them.
+lazy = $(eval $(1) := $$(shell $(2)))$($(1))
+LIB_PKG_CFLAGS = $(call lazy,LIB_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(LIB_PKGS))
+LIB_PKG_LIBS = $(call lazy,LIB_PKG_LIBS,$(PKG_CONFIG) --libs $(LIB_PKGS))
+CMD_PKG_CFLAGS = $(call lazy,CMD_PKG_CFLAGS,$(PKG_CONFIG) --cflags $(CMD_PKGS))
+CMD_PKG_LIBS = $(call lazy,CMD_PKG_LIBS,$(PKG_CONFIG) --libs $(CMD_PKGS))
+TEST_PKG_LIBS = $(call lazy,TEST_PKG_LIBS,$(PKG_CONFIG) --libs $(TEST_PKGS))
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wvla -Wformat=2 -Wundef -Wpointer-arith -Wcast-align \
+	-Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+ifeq ($(SANITIZE),)
+OPTFLAGS ?= -O2 -g
+HARDEN := -D_FORTIFY_SOURCE=2
+else
+# FORTIFY's checked functions hide accesses from AddressSanitizer.
+OPTFLAGS ?= -O1 -g
+HARDEN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+endif
+HARDEN += -fstack-protector-strong -fstack-clash-protection -fcf-protection
+
+CFLAGS ?=
+LDFLAGS ?=
+BASE_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
+	-DVERSION=\"$(VERSION)\" -Ilib -MMD -MP $(CFLAGS)
+HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--as-needed
+ifneq ($(SANITIZE),)
+HARDEN_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS := $(sort $(wildcard lib/*.c))
+CMD_SRCS := $(sort $(wildcard cmd/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+SONAME := librosnap.so.$(SOVERSION)
+LIBSO := $(BUILD)/librosnap.so.$(VERSION)
+
+.PHONY: all check demo install uninstall clean unit deps
+all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
+	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS)
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(LIB_PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIE $(CMD_PKG_CFLAGS) -c -o $@ $<
+
+$(LIBSO): $(LIB_OBJS) lib/librosnap.sym
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/librosnap.sym \
+		$(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_PKG_LIBS)
+
+$(BUILD)/$(SONAME) $(BUILD)/librosnap.so: $(LIBSO)
+	ln -sf $(notdir $(LIBSO)) $@
+
+# Internal archive: the unit tests reach functions the .so does not export.
+$(BUILD)/librosnap.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
+	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) -L$(BUILD) \
+		-lrosnap $(CMD_PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIE -pie $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
+		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS) $(TEST_PKG_LIBS)
+
+$(BUILD)/librosnap.pc: lib/librosnap.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(LIB_PKGS)|' $< > $@
+
+unit: all
+	tests/unit/run $(BUILD)
+
+deps:
+	tests/deps.sh
+
+check: deps
+	$(MAKE) all WERROR=1
+	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined
+	tests/check.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+MAN8 := man/rosnap.8
+MAN3 := man/librosnap.3
+
+install: all
+	install -D -m 0755 $(BUILD)/rosnap $(DESTDIR)$(SBINDIR)/rosnap
+	install -D -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSO))
+	ln -sf $(notdir $(LIBSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librosnap.so
+	install -D -m 0644 lib/librosnap.h $(DESTDIR)$(INCLUDEDIR)/librosnap.h
+	install -D -m 0644 $(BUILD)/librosnap.pc $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
+	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8)
+	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
+	install -D -m 0644 udev/60-rosnap.rules $(DESTDIR)$(UDEVRULESDIR)/60-rosnap.rules
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rosnap
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSO)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/librosnap.so
+	rm -f $(DESTDIR)$(INCLUDEDIR)/librosnap.h $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-rosnap.rules
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library context: reference counting and logging. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libkmod.h>
+
+#include "internal.h"
+
+_public_ int rosnap_new(struct rosnap_ctx **ctx)
+{
+	struct rosnap_ctx *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->refcount = 1;
+	c->log_priority = LOG_INFO;
+	c->lock_fd = -1;
+	*ctx = c;
+	return 0;
+}
+
+_public_ struct rosnap_ctx *rosnap_ref(struct rosnap_ctx *ctx)
+{
+	if (ctx)
+		ctx->refcount++;
+	return ctx;
+}
+
+_public_ struct rosnap_ctx *rosnap_unref(struct rosnap_ctx *ctx)
+{
+	if (!ctx || --ctx->refcount > 0)
+		return NULL;
+	if (ctx->kmod)
+		kmod_unref(ctx->kmod);
+	if (ctx->lock_fd >= 0)
+		close(ctx->lock_fd);
+	free(ctx);
+	return NULL;
+}
+
+_public_ void rosnap_set_log_fn(struct rosnap_ctx *ctx, rosnap_log_fn fn,
+				void *userdata)
+{
+	ctx->log_fn = fn;
+	ctx->log_data = userdata;
+}
+
+_public_ void rosnap_set_log_priority(struct rosnap_ctx *ctx, int priority)
+{
+	ctx->log_priority = priority;
+}
+
+_public_ int rosnap_get_log_priority(const struct rosnap_ctx *ctx)
+{
+	return ctx->log_priority;
+}
+
+void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int saved = errno;
+
+	if (!ctx || !ctx->log_fn || priority > ctx->log_priority)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ctx->log_fn(ctx, priority, msg, ctx->log_data);
+	errno = saved;
+}
+
+int ctx_set_root(struct rosnap_ctx *ctx, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n >= sizeof(ctx->root))
+		return -ENAMETOOLONG;
+	memcpy(ctx->root, root, n + 1);
+	return 0;
+}

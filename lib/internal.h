@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* librosnap internals: shared between lib/ files and the unit tests only. */
+#ifndef ROSNAP_INTERNAL_H
+#define ROSNAP_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <syslog.h>
+
+#include "librosnap.h"
+
+#define _public_ __attribute__((visibility("default")))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define SECTOR_SIZE 512u
+#define ZRAM_BLOCK_SIZE 4096u
+#define DEFAULT_CHUNK_BYTES 4096u
+#define MIN_CHUNK_BYTES 512u
+#define MAX_CHUNK_BYTES (1024u * 1024u)
+/* A persistent store needs a header chunk, a metadata chunk and data. */
+#define MIN_COW_BYTES (1024u * 1024u)
+
+#define UUID_PREFIX "ROSNAP-"
+#define COW_SUFFIX "-cow"
+#define COW_NEW_SUFFIX "-cow.new"
+#define RUN_DIR "/run/rosnap"
+
+struct kmod_ctx;
+
+struct rosnap_ctx {
+	int refcount;
+	rosnap_log_fn log_fn;
+	void *log_data;
+	int log_priority;
+	/* Prefix for /sys, /proc and /dev paths: "" except in unit tests. */
+	char root[PATH_MAX];
+	struct kmod_ctx *kmod;
+	int lock_fd;
+	int lock_depth;
+};
+
+/* ctx.c */
+void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
+	_printf_(3, 4);
+#define log_err(ctx, ...) rosnap_log(ctx, LOG_ERR, __VA_ARGS__)
+#define log_warn(ctx, ...) rosnap_log(ctx, LOG_WARNING, __VA_ARGS__)
+#define log_notice(ctx, ...) rosnap_log(ctx, LOG_NOTICE, __VA_ARGS__)
+#define log_info(ctx, ...) rosnap_log(ctx, LOG_INFO, __VA_ARGS__)
+#define log_dbg(ctx, ...) rosnap_log(ctx, LOG_DEBUG, __VA_ARGS__)
+/* Unit tests only: read /sys, /proc, /dev below ROOT. */
+int ctx_set_root(struct rosnap_ctx *ctx, const char *root);
+
+/* path.c: every file access below /sys, /proc and /dev goes through here */
+int path_build(struct rosnap_ctx *ctx, char *buf, size_t len,
+	       const char *fmt, ...) _printf_(4, 5);
+int path_open(struct rosnap_ctx *ctx, int flags, const char *fmt, ...)
+	_printf_(3, 4);
+int path_read(struct rosnap_ctx *ctx, char *buf, size_t len,
+	      const char *fmt, ...) _printf_(4, 5);
+int path_read_u64(struct rosnap_ctx *ctx, uint64_t *val,
+		  const char *fmt, ...) _printf_(3, 4);
+int path_write(struct rosnap_ctx *ctx, const char *val,
+	       const char *fmt, ...) _printf_(3, 4);
+bool path_exists(struct rosnap_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
+/* Strict unsigned decimal, whole string (one trailing newline allowed). */
+int parse_u64(const char *s, uint64_t *val);
+
+/* size.c */
+int ram_percent(struct rosnap_ctx *ctx, unsigned percent, uint64_t *bytes);
+int meminfo_parse(const char *text, const char *key, uint64_t *bytes);
+
+/* uuid.c: "ROSNAP-<role>-<16 hex>[-ro][-loop]" */
+enum uuid_role { UUID_SNAP, UUID_COW, UUID_RECOVER };
+#define UUID_F_ORIGIN_RO 0x1u   /* origin was read-only before rosnap */
+#define UUID_F_LOOP 0x2u        /* rosnap attached the origin's loop device */
+#define UUID_ID_LEN 16
+struct rosnap_uuid {
+	enum uuid_role role;
+	char id[UUID_ID_LEN + 1];
+	unsigned flags;
+};
+int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len);
+int uuid_parse(const char *s, struct rosnap_uuid *u);
+int uuid_new(struct rosnap_uuid *u, enum uuid_role role, unsigned flags);
+bool uuid_is_rosnap(const char *s);
+
+/* table.c: device-mapper table and status strings (pure) */
+#define SNAP_F_DISCARD_ZEROES_COW 0x1u
+#define SNAP_F_DISCARD_PASSDOWN 0x2u
+struct snap_table {
+	dev_t origin;
+	dev_t cow;
+	bool persistent;
+	bool overflow;
+	uint32_t chunk_sectors;
+	unsigned features;
+};
+struct snap_status {
+	bool invalid;
+	bool overflow;
+	bool merge_failed;
+	uint64_t allocated;	/* sectors, metadata included */
+	uint64_t total;
+	uint64_t metadata;
+};
+int snapshot_table(char *buf, size_t len, const struct snap_table *t);
+int snapshot_table_parse(const char *params, struct snap_table *t);
+int snapshot_status_parse(const char *params, struct snap_status *st);
+int linear_table(char *buf, size_t len, dev_t dev, uint64_t offset);
+int linear_table_parse(const char *params, dev_t *dev, uint64_t *offset);
+int devnum_parse(const char *s, dev_t *dev);
+
+/* dm.c: the only file that talks to libdevmapper */
+struct dm_target {
+	uint64_t start;
+	uint64_t length;
+	char type[32];
+	char *params;
+};
+struct dm_info_ex {
+	dev_t devnum;
+	int open_count;
+	bool suspended;
+	bool live_table;
+	uint32_t event_nr;
+	uint32_t target_count;
+	char name[128];
+	char uuid[129];
+};
+/* How udev should treat a new device. */
+enum dm_visibility { DM_PUBLIC, DM_HIDDEN };
+int dm_init(struct rosnap_ctx *ctx);
+bool dm_udev_running(struct rosnap_ctx *ctx);
+/* -ENXIO when no such device. */
+int dm_info(struct rosnap_ctx *ctx, const char *name, struct dm_info_ex *info);
+int dm_info_devnum(struct rosnap_ctx *ctx, dev_t dev, struct dm_info_ex *info);
+int dm_create(struct rosnap_ctx *ctx, const char *name, const char *uuid,
+	      const struct dm_target *targets, unsigned count,
+	      enum dm_visibility vis, dev_t *devnum);
+int dm_reload(struct rosnap_ctx *ctx, const char *name,
+	      const struct dm_target *targets, unsigned count);
+/* nolockfs: don't freeze a filesystem (for a layer under a snapshot). */
+int dm_suspend(struct rosnap_ctx *ctx, const char *name, bool nolockfs);
+int dm_resume(struct rosnap_ctx *ctx, const char *name, enum dm_visibility vis);
+/* Drops an inactive table loaded by dm_reload(). */
+int dm_clear(struct rosnap_ctx *ctx, const char *name);
+int dm_remove(struct rosnap_ctx *ctx, const char *name);
+/* Wait for a device's event counter to pass event_nr (or a signal). */
+int dm_wait_event(struct rosnap_ctx *ctx, const char *name, uint32_t event_nr);
+int dm_rename(struct rosnap_ctx *ctx, const char *name, const char *newname,
+	      enum dm_visibility vis);
+/* Live table; free with dm_targets_free(). Returns the count. */
+int dm_table(struct rosnap_ctx *ctx, const char *name,
+	     struct dm_target **targets);
+/* Status of a single-target device into buf; type receives its type. */
+int dm_status(struct rosnap_ctx *ctx, const char *name, char *type,
+	      size_t type_len, char *buf, size_t len);
+void dm_targets_free(struct dm_target *targets, int count);
+/* Names of all dm devices whose UUID starts with prefix. */
+int dm_list_uuid(struct rosnap_ctx *ctx, const char *prefix,
+		 char ***names);
+void strv_free(char **v);
+int dm_target_version(struct rosnap_ctx *ctx, const char *target,
+		      uint32_t version[3]);
+
+/* blkdev.c: block device nodes and ioctls */
+int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len);
+int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev);
+/* Open /dev/KNAME after checking it is the expected device. */
+int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags);
+int blkdev_get_ro(int fd, bool *ro);
+int blkdev_set_ro(int fd, bool ro);
+int blkdev_size(int fd, uint64_t *bytes);
+int blkdev_lbs(int fd, unsigned *bytes);
+int blkdev_zero(int fd, uint64_t offset, uint64_t len);
+/* Number of entries in /sys/class/block/KNAME/holders, or -errno. */
+int blkdev_holders(struct rosnap_ctx *ctx, const char *kname,
+		   char *first, size_t len);
+/* The kernel name of the whole disk of a partition (itself otherwise). */
+int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname,
+		      char *disk, size_t len);
+
+/* mounts.c */
+struct mount_hit {
+	char target[PATH_MAX];
+	bool read_only;
+};
+/* Find a mount of any of devs in mountinfo text; 1 found, 0 none. */
+int mountinfo_find(const char *text, const dev_t *devs, unsigned n,
+		   struct mount_hit *hit);
+int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
+	       struct mount_hit *hit);
+
+/* module.c */
+struct kmod_need {
+	const char *module;    /* "dm_snapshot" */
+	const char *config;    /* "CONFIG_DM_SNAPSHOT" */
+	const char *options;   /* module options, or NULL */
+};
+extern const struct kmod_need KMOD_DM_SNAPSHOT, KMOD_ZRAM, KMOD_BRD, KMOD_LOOP;
+int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need);
+bool module_loaded(struct rosnap_ctx *ctx, const char *module);
+int module_unload(struct rosnap_ctx *ctx, const char *module);
+
+/* zram.c */
+struct zram_mm_stat {
+	uint64_t orig_data_size;
+	uint64_t compr_data_size;
+	uint64_t mem_used_total;
+};
+int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
+		unsigned *id);
+int zram_destroy(struct rosnap_ctx *ctx, unsigned id);
+int zram_mm_stat(struct rosnap_ctx *ctx, unsigned id, struct zram_mm_stat *st);
+int zram_mm_stat_parse(const char *text, struct zram_mm_stat *st);
+/* Current algorithm into cur (may be NULL); 1 if name is offered. */
+int zram_algorithms_parse(const char *text, const char *name, char *cur,
+			  size_t len);
+int zram_algorithm(struct rosnap_ctx *ctx, unsigned id, char *buf, size_t len);
+
+/* brd.c */
+int brd_create(struct rosnap_ctx *ctx, uint64_t bytes, unsigned *index);
+int brd_release(struct rosnap_ctx *ctx, unsigned index);
+int brd_pages(struct rosnap_ctx *ctx, unsigned index, uint64_t *pages);
+
+/* loop.c */
+int loop_attach(struct rosnap_ctx *ctx, const char *file, bool read_only,
+		uint64_t offset, dev_t *dev, int *fd);
+int loop_backing_file(struct rosnap_ctx *ctx, const char *kname, char *buf,
+		      size_t len);
+/* Wait (briefly) for an autoclear loop device to go away. */
+int loop_wait_detached(struct rosnap_ctx *ctx, const char *kname);
+
+/* origin.c */
+struct origin {
+	char path[PATH_MAX];  /* block device */
+	char file[PATH_MAX];  /* disk image behind a loop we attached, or "" */
+	char kname[64];
+	dev_t devnum;
+	int fd;               /* open for BLKROSET; keeps our loop alive */
+	uint64_t size;
+	unsigned lbs;
+	bool was_ro;
+	bool loop;            /* we attached it */
+	bool ro_set;          /* we set BLKROSET */
+	char fstype[32];
+	unsigned fs_block_size;
+	bool has_ptable;
+};
+int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o);
+int origin_protect(struct rosnap_ctx *ctx, struct origin *o);
+void origin_close(struct rosnap_ctx *ctx, struct origin *o, bool restore_ro);
+/* Does the origin need a logical block size below zram's 4096? */
+enum small_blocks { SMALL_NO, SMALL_NEEDED, SMALL_UNKNOWN };
+enum small_blocks origin_small_blocks(const struct origin *o, char *why,
+				      size_t len);
+
+/* cow.c: the copy-on-write store, a hidden dm-linear over RAM devices */
+#define COW_MAX_PARTS 32
+struct cow_part {
+	dev_t dev;
+	char kname[32];
+	unsigned id;          /* zram id, brd index */
+	uint64_t bytes;
+};
+struct cow {
+	enum rosnap_backend backend;
+	char name[128];
+	dev_t devnum;
+	uint64_t bytes;
+	unsigned nparts;
+	struct cow_part part[COW_MAX_PARTS];
+	bool have_dm;
+};
+int cow_create(struct rosnap_ctx *ctx, const char *name,
+	       enum rosnap_backend backend, uint64_t bytes, const char *algo,
+	       struct cow *cow);
+int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
+/* Reconstruct from the name of an existing cow layer. */
+int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow);
+unsigned cow_block_size(enum rosnap_backend backend);
+/* Memory the store really uses, and the data it holds before compression. */
+int cow_ram_used(struct rosnap_ctx *ctx, const struct cow *cow,
+		 uint64_t *ram, uint64_t *data, bool *exact);
+
+/* lock.c: one lock for every operation that changes devices */
+int lock_acquire(struct rosnap_ctx *ctx);
+void lock_release(struct rosnap_ctx *ctx);
+
+/* device.c */
+struct rosnap_device {
+	int refcount;
+	struct rosnap_ctx *ctx;
+	char name[128];
+	char path[PATH_MAX];
+	char uuid[129];
+	struct rosnap_uuid id;
+	dev_t devnum;
+	int open_count;
+	char origin[PATH_MAX];
+	char origin_file[PATH_MAX];
+	dev_t origin_devnum;
+	char cow_name[128];
+	char cow_device[PATH_MAX];
+	char compression[32];
+	enum rosnap_backend backend;
+	enum rosnap_state state;
+	uint32_t chunk_bytes;
+	uint64_t size;
+	uint64_t cow_size;
+	uint64_t cow_used;
+	uint64_t data_bytes;
+	uint64_t ram_used;
+	struct cow cow;
+};
+/* Resolve NAME or a path to a dm device name. */
+int device_resolve_name(struct rosnap_ctx *ctx, const char *arg, char *name,
+			size_t len);
+int device_read(struct rosnap_ctx *ctx, const char *name,
+		struct rosnap_device **dev);
+
+#endif

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * librosnap - make a read-only block device writable at the block level.
+ *
+ * A rosnap device is a device-mapper "snapshot" whose origin is the
+ * protected device and whose copy-on-write store lives in RAM (zram,
+ * compressed, or brd).  The kernel is the only database: every device
+ * rosnap creates carries a DM UUID starting with "ROSNAP-".
+ *
+ * Conventions:
+ *  - Every function returning int returns 0 (or a count where said) on
+ *    success and a negative errno on failure.
+ *  - The library never prints and never exits; it reports through the log
+ *    function set with rosnap_set_log_fn(), with syslog priorities.  An
+ *    operation that fails has logged one LOG_ERR message naming the
+ *    problem and, where there is one, the fix.
+ *  - Strings returned by getters belong to the object they came from and
+ *    live as long as it does.
+ */
+#ifndef LIBROSNAP_H
+#define LIBROSNAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rosnap_ctx;
+struct rosnap_device;
+
+/* ------------------------------------------------------------------ */
+/* Context                                                            */
+
+/*
+ * Create a library context with a reference count of one.
+ * Returns 0 or -ENOMEM.
+ */
+int rosnap_new(struct rosnap_ctx **ctx);
+struct rosnap_ctx *rosnap_ref(struct rosnap_ctx *ctx);
+/* Drop a reference; frees the context at zero.  Always returns NULL. */
+struct rosnap_ctx *rosnap_unref(struct rosnap_ctx *ctx);
+
+/*
+ * Log callback: priority is a syslog priority (LOG_ERR ... LOG_DEBUG),
+ * msg a complete sentence without a trailing newline.
+ */
+typedef void (*rosnap_log_fn)(struct rosnap_ctx *ctx, int priority,
+			      const char *msg, void *userdata);
+/* Set the log function; NULL discards all messages (the default). */
+void rosnap_set_log_fn(struct rosnap_ctx *ctx, rosnap_log_fn fn,
+		       void *userdata);
+/* Messages with a priority numerically above this are not produced. */
+void rosnap_set_log_priority(struct rosnap_ctx *ctx, int priority);
+int rosnap_get_log_priority(const struct rosnap_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Values                                                             */
+
+enum rosnap_backend {
+	ROSNAP_BACKEND_AUTO = 0, /* zram unless the origin needs small sectors */
+	ROSNAP_BACKEND_ZRAM,
+	ROSNAP_BACKEND_BRD,
+	ROSNAP_BACKEND_FILE,     /* a journal file, during a journaled merge */
+	ROSNAP_BACKEND_NONE,     /* unprotected: no copy-on-write store */
+};
+
+enum rosnap_state {
+	ROSNAP_STATE_ACTIVE = 0,   /* protecting; changes go to RAM */
+	ROSNAP_STATE_OVERFLOW,     /* COW full: writes fail, reads work */
+	ROSNAP_STATE_INVALID,      /* snapshot invalidated by the kernel */
+	ROSNAP_STATE_MERGING,      /* changes being written to the origin */
+	ROSNAP_STATE_MERGE_FAILED, /* the kernel stopped a merge on error */
+	ROSNAP_STATE_UNPROTECTED,  /* plain mapping of the origin */
+	ROSNAP_STATE_INCOMPLETE,   /* left half-made; remove cleans it up */
+};
+
+/* "zram", "brd", "file", "none"; "auto" for ROSNAP_BACKEND_AUTO. */
+const char *rosnap_backend_name(enum rosnap_backend backend);
+/* Accepts "zram", "brd" and "auto".  Returns 0 or -EINVAL. */
+int rosnap_backend_from_name(const char *name, enum rosnap_backend *backend);
+/* "active", "overflow", "invalid", "merging", "merge-failed", ... */
+const char *rosnap_state_name(enum rosnap_state state);
+
+/*
+ * Parse a size: a decimal integer with an optional binary unit
+ * K, M, G, T (also KiB, MiB, GiB, TiB), case-insensitive.
+ * Returns 0, -EINVAL (malformed) or -ERANGE (too large).
+ */
+int rosnap_parse_size(const char *str, uint64_t *bytes);
+/*
+ * Format bytes the way lsblk does: "0B", "512B", "4K", "1.5G".
+ * Returns the length written, or -ENOSPC when buf is too small.
+ */
+int rosnap_format_size(uint64_t bytes, char *buf, size_t len);
+/* Physical memory (MemTotal) in bytes. */
+int rosnap_ram_total(struct rosnap_ctx *ctx, uint64_t *bytes);
+/*
+ * Parse a COW capacity: a size as rosnap_parse_size() or "N%" of
+ * physical memory (1 <= N <= 100).  Does not check the result against
+ * memory; rosnap_create() does.  Returns 0, -EINVAL or -ERANGE.
+ */
+int rosnap_parse_ram(struct rosnap_ctx *ctx, const char *str,
+		     uint64_t *bytes);
+/*
+ * Check a device name: 1..ROSNAP_NAME_MAX characters from [A-Za-z0-9._+-],
+ * not starting with '.' or '-', not ending in "-cow" (reserved for the
+ * internal copy-on-write layer).  Returns 0, -EINVAL or -ENAMETOOLONG;
+ * *why (if not NULL) receives a static explanation on failure.
+ */
+#define ROSNAP_NAME_MAX 100
+int rosnap_check_name(const char *name, const char **why);
+
+/* ------------------------------------------------------------------ */
+/* Creating                                                           */
+
+/* Zero in any field means "the default". */
+struct rosnap_create_opts {
+	const char *name;           /* default "rosnap-<kernel name>" */
+	uint64_t ram_bytes;         /* COW capacity; see rosnap(8) */
+	uint32_t chunk_bytes;       /* default 4096 */
+	enum rosnap_backend backend;
+	const char *compression;    /* zram algorithm; default: kernel's */
+	uint32_t flags;             /* none defined; must be 0 */
+	uint64_t reserved[8];       /* must be 0 */
+};
+
+/* Default COW capacity, in percent of physical memory, per backend. */
+#define ROSNAP_DEFAULT_RAM_PERCENT_ZRAM 50
+#define ROSNAP_DEFAULT_RAM_PERCENT_BRD 25
+
+/*
+ * Protect ORIGIN: a block device path, a regular file (a disk image,
+ * attached to a loop device that goes away with the rosnap device), or
+ * LABEL=, UUID=, PARTUUID=, PARTLABEL=.  On success *dev (if not NULL)
+ * holds a new reference to the device.  On failure nothing the call
+ * made is left behind.
+ *
+ * Returns 0, or: -EINVAL bad options, -ENOENT/-ENODEV/-ENXIO origin not
+ * found, -ENOTBLK not a block device or disk image, -EEXIST name taken,
+ * -EBUSY origin in use or mounted, -EPERM/-EACCES not permitted,
+ * -EOPNOTSUPP kernel support missing, -ENOMEM, -EIO.
+ */
+int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
+		  const struct rosnap_create_opts *opts,
+		  struct rosnap_device **dev);
+
+/*
+ * Remove a rosnap device by name or path: refuses with -EBUSY while it
+ * is open; otherwise removes the snapshot and its internal layers,
+ * frees the RAM device, detaches a loop device rosnap attached, and
+ * gives the origin back its previous read-only flag.  Also cleans up
+ * a device left half-made (state "incomplete").
+ * Returns 0, -ENODEV (no such rosnap device), -EBUSY, -EPERM, -EIO.
+ */
+int rosnap_remove(struct rosnap_ctx *ctx, const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Inspecting                                                         */
+
+/*
+ * Look up a rosnap device by name ("rosnap-sda2") or path
+ * ("/dev/mapper/rosnap-sda2", "/dev/dm-3", "/dev/rosnap/rosnap-sda2").
+ * Returns 0, -ENODEV (no such device, or not a rosnap device), -EPERM.
+ */
+int rosnap_device_open(struct rosnap_ctx *ctx, const char *name,
+		       struct rosnap_device **dev);
+struct rosnap_device *rosnap_device_ref(struct rosnap_device *dev);
+/* Always returns NULL. */
+struct rosnap_device *rosnap_device_unref(struct rosnap_device *dev);
+/* Read the device's state from the kernel again. */
+int rosnap_device_refresh(struct rosnap_device *dev);
+
+/*
+ * All rosnap devices, sorted by name.  *devs is a NULL-terminated array
+ * of references; free it with rosnap_list_free().  Returns the count.
+ */
+int rosnap_list(struct rosnap_ctx *ctx, struct rosnap_device ***devs);
+void rosnap_list_free(struct rosnap_device **devs);
+
+const char *rosnap_device_get_name(const struct rosnap_device *dev);
+/* "/dev/mapper/NAME" */
+const char *rosnap_device_get_path(const struct rosnap_device *dev);
+/* "/dev/sda2", or the loop device of a disk image */
+const char *rosnap_device_get_origin(const struct rosnap_device *dev);
+/* The disk image behind a loop origin, or NULL. */
+const char *rosnap_device_get_origin_file(const struct rosnap_device *dev);
+/* The RAM device holding the changes ("/dev/zram1"), or NULL. */
+const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
+enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev);
+enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev);
+/* zram compression algorithm in use, or NULL. */
+const char *rosnap_device_get_compression(const struct rosnap_device *dev);
+uint32_t rosnap_device_get_chunk_bytes(const struct rosnap_device *dev);
+/* Size of the writable device (equals the origin's). */
+uint64_t rosnap_device_get_size(const struct rosnap_device *dev);
+/* COW capacity and use, metadata included, as the kernel reports them. */
+uint64_t rosnap_device_get_cow_size(const struct rosnap_device *dev);
+uint64_t rosnap_device_get_cow_used(const struct rosnap_device *dev);
+/* Bytes of changed data held, before compression. */
+uint64_t rosnap_device_get_data_bytes(const struct rosnap_device *dev);
+/* Memory really used by the store: zram mem_used_total, brd pages. */
+uint64_t rosnap_device_get_ram_used(const struct rosnap_device *dev);
+/* True when the origin had been read-only before rosnap protected it. */
+bool rosnap_device_origin_was_ro(const struct rosnap_device *dev);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Names of rosnap devices, backends and states. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '+' ||
+	       c == '-';
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+_public_ int rosnap_check_name(const char *name, const char **why)
+{
+	const char *reason = NULL;
+	int r = -EINVAL;
+	const char *p;
+
+	if (!name || !*name) {
+		reason = "the name is empty";
+		goto fail;
+	}
+	if (strlen(name) > ROSNAP_NAME_MAX) {
+		reason = "the name is longer than 100 characters";
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	if (name[0] == '.' || name[0] == '-') {
+		reason = "the name starts with '.' or '-'";
+		goto fail;
+	}
+	for (p = name; *p; p++) {
+		if (*p == '/') {
+			reason = "the name contains '/'";
+			goto fail;
+		}
+		if (!name_char(*p)) {
+			reason = "the name contains a character other than "
+				 "letters, digits and . _ + -";
+			goto fail;
+		}
+	}
+	if (ends_with(name, COW_SUFFIX)) {
+		reason = "names ending in \"-cow\" are reserved for rosnap's "
+			 "internal layer";
+		goto fail;
+	}
+	return 0;
+fail:
+	if (why)
+		*why = reason;
+	return r;
+}
+
+static const char *const backend_names[] = {
+	[ROSNAP_BACKEND_AUTO] = "auto",
+	[ROSNAP_BACKEND_ZRAM] = "zram",
+	[ROSNAP_BACKEND_BRD] = "brd",
+	[ROSNAP_BACKEND_FILE] = "file",
+	[ROSNAP_BACKEND_NONE] = "none",
+};
+
+_public_ const char *rosnap_backend_name(enum rosnap_backend backend)
+{
+	if ((unsigned)backend >= ARRAY_SIZE(backend_names))
+		return "unknown";
+	return backend_names[backend];
+}
+
+_public_ int rosnap_backend_from_name(const char *name,
+				      enum rosnap_backend *backend)
+{
+	static const enum rosnap_backend choosable[] = {
+		ROSNAP_BACKEND_AUTO, ROSNAP_BACKEND_ZRAM, ROSNAP_BACKEND_BRD,
+	};
+	unsigned i;
+
+	for (i = 0; name && i < ARRAY_SIZE(choosable); i++) {
+		if (strcmp(name, backend_names[choosable[i]]) == 0) {
+			*backend = choosable[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *const state_names[] = {
+	[ROSNAP_STATE_ACTIVE] = "active",
+	[ROSNAP_STATE_OVERFLOW] = "overflow",
+	[ROSNAP_STATE_INVALID] = "invalid",
+	[ROSNAP_STATE_MERGING] = "merging",
+	[ROSNAP_STATE_MERGE_FAILED] = "merge-failed",
+	[ROSNAP_STATE_UNPROTECTED] = "unprotected",
+	[ROSNAP_STATE_INCOMPLETE] = "incomplete",
+};
+
+_public_ const char *rosnap_state_name(enum rosnap_state state)
+{
+	if ((unsigned)state >= ARRAY_SIZE(state_names))
+		return "unknown";
+	return state_names[state];
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Creating and removing rosnap devices.
+ *
+ *   /dev/mapper/NAME      snapshot ORIGIN NAME-cow PO CHUNK   ROSNAP-snap-...
+ *   /dev/mapper/NAME-cow  linear over /dev/zramN or /dev/ramN ROSNAP-cow-...
+ *
+ * Create builds from the bottom up and undoes every step on failure, so a
+ * failed create leaves the kernel as it found it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static bool zeroed(const uint64_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int check_opts(struct rosnap_ctx *ctx,
+		      const struct rosnap_create_opts *o)
+{
+	const char *why, *p;
+	char a[32], b[32];
+	uint64_t total;
+	int r;
+
+	if (o->flags || !zeroed(o->reserved, ARRAY_SIZE(o->reserved))) {
+		log_err(ctx, "unknown create flags");
+		return -EINVAL;
+	}
+	if (o->name && (r = rosnap_check_name(o->name, &why)) < 0) {
+		log_err(ctx, "invalid name \"%s\": %s", o->name, why);
+		return r;
+	}
+	if (o->backend != ROSNAP_BACKEND_AUTO && o->backend != ROSNAP_BACKEND_ZRAM &&
+	    o->backend != ROSNAP_BACKEND_BRD) {
+		log_err(ctx, "unknown backend; use zram or brd");
+		return -EINVAL;
+	}
+	if (o->chunk_bytes && (!is_pow2(o->chunk_bytes) ||
+			       o->chunk_bytes < MIN_CHUNK_BYTES ||
+			       o->chunk_bytes > MAX_CHUNK_BYTES)) {
+		log_err(ctx, "invalid chunk size %" PRIu32 ": it must be a power "
+			"of two from 512 bytes to 1M", o->chunk_bytes);
+		return -EINVAL;
+	}
+	if (o->compression) {
+		if (o->backend == ROSNAP_BACKEND_BRD) {
+			log_err(ctx, "compression applies to zram only, not brd");
+			return -EINVAL;
+		}
+		for (p = o->compression; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			      *p == '-'))
+				break;
+		if (*p || !*o->compression || p - o->compression > 31) {
+			log_err(ctx, "invalid compression algorithm name \"%s\"",
+				o->compression);
+			return -EINVAL;
+		}
+	}
+	if (!o->ram_bytes)
+		return 0;
+	if (o->ram_bytes < MIN_COW_BYTES) {
+		rosnap_format_size(o->ram_bytes, a, sizeof(a));
+		log_err(ctx, "RAM size %s is too small; the copy-on-write store "
+			"needs at least 1M", a);
+		return -EINVAL;
+	}
+	r = rosnap_ram_total(ctx, &total);
+	if (r < 0)
+		return r;
+	if (o->ram_bytes > total) {
+		rosnap_format_size(o->ram_bytes, a, sizeof(a));
+		rosnap_format_size(total, b, sizeof(b));
+		log_err(ctx, "RAM size %s is more than this machine's memory (%s); "
+			"ask for less, e.g. --ram 50%%", a, b);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_name_free(struct rosnap_ctx *ctx, const char *name)
+{
+	struct dm_info_ex info;
+	char cowname[160];
+	int r;
+
+	r = dm_info(ctx, name, &info);
+	if (r == 0) {
+		log_err(ctx, "a device named %s already exists; choose another "
+			"name with --name", name);
+		return -EEXIST;
+	}
+	if (r != -ENXIO) {
+		log_err(ctx, "cannot query device-mapper: %s", strerror(-r));
+		return r;
+	}
+	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
+	if (dm_info(ctx, cowname, &info) == 0) {
+		log_err(ctx, "a device named %s already exists (the name rosnap "
+			"needs for %s's internal layer); choose another name, or "
+			"run 'rosnap remove %s' if it was left behind", cowname,
+			name, name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int choose_backend(struct rosnap_ctx *ctx, const char *spec,
+			  const struct origin *o, enum rosnap_backend want,
+			  enum rosnap_backend *backend)
+{
+	char why[160];
+	enum small_blocks small = origin_small_blocks(o, why, sizeof(why));
+
+	*backend = want;
+	if (want == ROSNAP_BACKEND_AUTO) {
+		*backend = small == SMALL_NO ? ROSNAP_BACKEND_ZRAM :
+					       ROSNAP_BACKEND_BRD;
+		if (*backend == ROSNAP_BACKEND_BRD)
+			log_notice(ctx, "using brd instead of zram for %s: %s, "
+				   "and zram's sectors are 4096 bytes", spec, why);
+		return 0;
+	}
+	if (want == ROSNAP_BACKEND_ZRAM && small == SMALL_NEEDED) {
+		log_err(ctx, "zram cannot hold the changes of %s: %s, but zram's "
+			"sectors are 4096 bytes, so it would not mount; use "
+			"--backend brd, or leave --backend out", spec, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_chunk(struct rosnap_ctx *ctx, uint32_t chunk,
+		       const struct origin *o, enum rosnap_backend backend)
+{
+	unsigned need = o->lbs > cow_block_size(backend) ? o->lbs :
+							   cow_block_size(backend);
+
+	if (chunk % need) {
+		log_err(ctx, "chunk size %" PRIu32 " is not a multiple of %u, the "
+			"logical block size of %s or of %s; use --chunk %u or "
+			"more", chunk, need, o->path, rosnap_backend_name(backend),
+			need);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
+			 const struct origin *o, const struct cow *cow,
+			 uint32_t chunk, dev_t *devnum)
+{
+	struct snap_table tbl = {
+		.origin = o->devnum,
+		.cow = cow->devnum,
+		.persistent = true,
+		.overflow = true,
+		.chunk_sectors = chunk / SECTOR_SIZE,
+	};
+	struct dm_target t = { .start = 0, .length = o->size / SECTOR_SIZE,
+			       .type = "snapshot" };
+	struct rosnap_uuid u;
+	char params[128], uuid[129];
+	int r;
+
+	r = snapshot_table(params, sizeof(params), &tbl);
+	if (r < 0)
+		return r;
+	t.params = params;
+	r = uuid_new(&u, UUID_SNAP, (o->was_ro ? UUID_F_ORIGIN_RO : 0) |
+				  (o->loop ? UUID_F_LOOP : 0));
+	if (r == 0)
+		r = uuid_format(&u, uuid, sizeof(uuid));
+	if (r < 0)
+		return r;
+	r = dm_create(ctx, name, uuid, &t, 1, DM_PUBLIC, devnum);
+	if (r == -EBUSY)
+		log_err(ctx, "the kernel refused %s: %s is busy (in use by "
+			"something that opened it exclusively)", name, o->path);
+	else if (r < 0)
+		log_err(ctx, "the kernel refused the snapshot %s over %s: %s "
+			"(the kernel log, dmesg, may say more)", name, o->path,
+			strerror(-r));
+	return r;
+}
+
+static int create_locked(struct rosnap_ctx *ctx, const char *spec,
+			 const struct rosnap_create_opts *opts,
+			 char *name, size_t name_len)
+{
+	enum rosnap_backend backend = ROSNAP_BACKEND_AUTO;
+	uint32_t chunk = opts->chunk_bytes ? opts->chunk_bytes :
+					     DEFAULT_CHUNK_BYTES;
+	char cowname[160], size[32];
+	uint64_t ram = opts->ram_bytes;
+	struct origin o;
+	struct cow cow;
+	dev_t devnum;
+	const char *why;
+	int r;
+
+	r = module_ensure(ctx, &KMOD_DM_SNAPSHOT);
+	if (r < 0)
+		return r;
+	r = origin_open(ctx, spec, &o);
+	if (r < 0)
+		return r;
+	if (opts->name)
+		snprintf(name, name_len, "%s", opts->name);
+	else
+		snprintf(name, name_len, "rosnap-%s", o.kname);
+	r = rosnap_check_name(name, &why);
+	if (r < 0) {
+		log_err(ctx, "cannot use the default name %s: %s; give one with "
+			"--name", name, why);
+		goto fail_origin;
+	}
+	r = check_name_free(ctx, name);
+	if (r == 0)
+		r = choose_backend(ctx, spec, &o, opts->backend, &backend);
+	if (r == 0 && opts->compression && backend != ROSNAP_BACKEND_ZRAM) {
+		log_err(ctx, "--compression applies to zram, but %s needs brd",
+			spec);
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = check_chunk(ctx, chunk, &o, backend);
+	if (r == 0 && !ram)
+		r = ram_percent(ctx, backend == ROSNAP_BACKEND_ZRAM ?
+					     ROSNAP_DEFAULT_RAM_PERCENT_ZRAM :
+					     ROSNAP_DEFAULT_RAM_PERCENT_BRD,
+				&ram);
+	if (r < 0)
+		goto fail_origin;
+	/* Whole chunks: the store allocates in chunks. */
+	ram = (ram + chunk - 1) / chunk * chunk;
+	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
+	r = cow_create(ctx, cowname, backend, ram, opts->compression, &cow);
+	if (r < 0)
+		goto fail_origin;
+	r = origin_protect(ctx, &o);
+	if (r < 0)
+		goto fail_cow;
+	r = load_snapshot(ctx, name, &o, &cow, chunk, &devnum);
+	if (r < 0)
+		goto fail_cow;
+	rosnap_format_size(ram, size, sizeof(size));
+	log_info(ctx, "created /dev/mapper/%s: %s protected, changes in up to "
+		 "%s of %s", name, o.file[0] ? o.file : o.path, size,
+		 rosnap_backend_name(backend));
+	/* The snapshot holds the origin (and our loop) open from now on. */
+	origin_close(ctx, &o, false);
+	return 0;
+fail_cow:
+	cow_destroy(ctx, &cow);
+fail_origin:
+	origin_close(ctx, &o, true);
+	return r;
+}
+
+_public_ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
+			   const struct rosnap_create_opts *opts,
+			   struct rosnap_device **dev)
+{
+	static const struct rosnap_create_opts defaults;
+	char name[128];
+	int r;
+
+	if (!opts)
+		opts = &defaults;
+	r = check_opts(ctx, opts);
+	if (r < 0)
+		return r;
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = create_locked(ctx, origin, opts, name, sizeof(name));
+	lock_release(ctx);
+	if (r == 0 && dev)
+		r = device_read(ctx, name, dev);
+	return r;
+}
+
+/* Explain why an open device can't be removed. */
+static void explain_busy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			 const char *verb)
+{
+	struct mount_hit hit;
+	char kname[64], holder[64];
+
+	if (mount_find(ctx, &d->devnum, 1, &hit) > 0) {
+		log_err(ctx, "cannot %s %s: it is mounted on %s; unmount it first",
+			verb, d->name, hit.target);
+		return;
+	}
+	if (blkdev_kname(ctx, d->devnum, kname, sizeof(kname)) == 0 &&
+	    blkdev_holders(ctx, kname, holder, sizeof(holder)) > 0) {
+		log_err(ctx, "cannot %s %s: %s is built on it; remove that first",
+			verb, d->name, holder);
+		return;
+	}
+	log_err(ctx, "cannot %s %s: it is open (%d users); close what uses it "
+		"first", verb, d->name, d->open_count);
+}
+
+/* Remove the leftovers of a device whose snapshot is gone. */
+static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	int r = cow_destroy(ctx, &d->cow);
+
+	if (r == 0)
+		log_info(ctx, "removed the leftover layer %s", d->cow_name);
+	return r;
+}
+
+static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	char kname[64];
+	bool loop = d->id.flags & UUID_F_LOOP;
+	int ofd = -1, r;
+
+	if (!d->path[0])
+		return remove_orphan(ctx, d);
+	if (d->open_count > 0) {
+		explain_busy(ctx, d, "remove");
+		return -EBUSY;
+	}
+	/* Keep a handle on the origin to give back its read-only flag. */
+	if (d->origin_devnum)
+		ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
+	r = dm_remove(ctx, d->name);
+	if (r == -EBUSY) {
+		explain_busy(ctx, d, "remove");
+		goto out;
+	}
+	if (r < 0 && r != -ENXIO) {
+		log_err(ctx, "cannot remove %s: %s", d->name, strerror(-r));
+		goto out;
+	}
+	r = 0;
+	if (ofd >= 0 && !(d->id.flags & UUID_F_ORIGIN_RO) &&
+	    blkdev_set_ro(ofd, false) < 0)
+		log_warn(ctx, "cannot make %s writable again", d->origin);
+	if (d->cow.have_dm)
+		r = cow_destroy(ctx, &d->cow);
+	log_info(ctx, "removed %s", d->name);
+out:
+	if (ofd >= 0)
+		close(ofd);
+	if (r == 0 && loop &&
+	    blkdev_kname(ctx, d->origin_devnum, kname, sizeof(kname)) == 0)
+		loop_wait_detached(ctx, kname);
+	return r;
+}
+
+_public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, arg, &d);
+	if (r == 0)
+		r = remove_locked(ctx, d);
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DM UUIDs of rosnap devices: "ROSNAP-<role>-<id>[-ro][-loop]".
+ *
+ * The UUID is the only place besides the table where the kernel keeps
+ * something for us, so the facts rosnap needs to undo its work and that
+ * the table cannot tell are recorded here: whether the origin was already
+ * read-only, and whether rosnap attached the origin's loop device.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "internal.h"
+
+static const char *const roles[] = {
+	[UUID_SNAP] = "snap",
+	[UUID_COW] = "cow",
+	[UUID_RECOVER] = "recover",
+};
+
+static const struct {
+	unsigned flag;
+	const char *word;
+} flag_words[] = {
+	{ UUID_F_ORIGIN_RO, "ro" },
+	{ UUID_F_LOOP, "loop" },
+};
+
+int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len)
+{
+	size_t used;
+	unsigned i;
+	int n;
+
+	if ((unsigned)u->role >= ARRAY_SIZE(roles) ||
+	    strlen(u->id) != UUID_ID_LEN)
+		return -EINVAL;
+	n = snprintf(buf, len, UUID_PREFIX "%s-%s", roles[u->role], u->id);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	used = (size_t)n;
+	for (i = 0; i < ARRAY_SIZE(flag_words); i++) {
+		if (!(u->flags & flag_words[i].flag))
+			continue;
+		n = snprintf(buf + used, len - used, "-%s", flag_words[i].word);
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENOSPC;
+		used += (size_t)n;
+	}
+	return 0;
+}
+
+static bool is_hex_id(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != UUID_ID_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+bool uuid_is_rosnap(const char *s)
+{
+	return s && strncmp(s, UUID_PREFIX, strlen(UUID_PREFIX)) == 0;
+}
+
+int uuid_parse(const char *s, struct rosnap_uuid *u)
+{
+	const char *p, *dash;
+	unsigned i;
+	size_t n;
+
+	if (!uuid_is_rosnap(s))
+		return -EINVAL;
+	p = s + strlen(UUID_PREFIX);
+	dash = strchr(p, '-');
+	if (!dash)
+		return -EINVAL;
+	n = (size_t)(dash - p);
+	for (i = 0; i < ARRAY_SIZE(roles); i++)
+		if (strlen(roles[i]) == n && strncmp(p, roles[i], n) == 0)
+			break;
+	if (i == ARRAY_SIZE(roles))
+		return -EINVAL;
+	u->role = (enum uuid_role)i;
+	p = dash + 1;
+	dash = strchr(p, '-');
+	n = dash ? (size_t)(dash - p) : strlen(p);
+	if (!is_hex_id(p, n))
+		return -EINVAL;
+	memcpy(u->id, p, n);
+	u->id[n] = '\0';
+	u->flags = 0;
+	while (dash) {
+		p = dash + 1;
+		dash = strchr(p, '-');
+		n = dash ? (size_t)(dash - p) : strlen(p);
+		for (i = 0; i < ARRAY_SIZE(flag_words); i++)
+			if (strlen(flag_words[i].word) == n &&
+			    strncmp(p, flag_words[i].word, n) == 0)
+				break;
+		if (i == ARRAY_SIZE(flag_words) || (u->flags & flag_words[i].flag))
+			return -EINVAL;
+		u->flags |= flag_words[i].flag;
+	}
+	return 0;
+}
+
+int uuid_new(struct rosnap_uuid *u, enum uuid_role role, unsigned flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[UUID_ID_LEN / 2];
+	ssize_t n;
+	unsigned i;
+
+	do {
+		n = getrandom(rnd, sizeof(rnd), GRND_NONBLOCK);
+	} while (n < 0 && errno == EINTR);
+	/*
+	 * Early in boot the entropy pool may not be ready; uniqueness, not
+	 * secrecy, is what matters here, so fall back to the urandom pool.
+	 */
+	if (n < 0 && errno == EAGAIN)
+		n = getrandom(rnd, sizeof(rnd), GRND_INSECURE);
+	if (n != (ssize_t)sizeof(rnd))
+		return n < 0 ? -errno : -EIO;
+	for (i = 0; i < sizeof(rnd); i++) {
+		u->id[2 * i] = hex[rnd[i] >> 4];
+		u->id[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	u->id[UUID_ID_LEN] = '\0';
+	u->role = role;
+	u->flags = flags;
+	return 0;
+}
