@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosnap create ORIGIN [--name NAME] [--ram SIZE] [--backend B] ... */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rosnap.h"
+
+int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "ram", required_argument, NULL, 'r' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "chunk", required_argument, NULL, 'c' },
+		{ "compression", required_argument, NULL, 'C' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rosnap_create_opts o = { 0 };
+	struct rosnap_device *dev = NULL;
+	bool exit_now = false;
+	const char *why;
+	uint64_t v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "n:r:b:c:C:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (rosnap_check_name(optarg, &why) < 0)
+				return usage_error("create", "invalid name '%s': %s",
+						   optarg, why);
+			o.name = optarg;
+			break;
+		case 'r':
+			r = rosnap_parse_ram(ctx, optarg, &v);
+			if (r < 0)
+				return usage_error("create", "invalid --ram '%s': "
+						   "give a size such as 256M or 1G, "
+						   "or N%% of RAM (1-100%%)", optarg);
+			if (v == 0)
+				return usage_error("create", "--ram must be more "
+						   "than zero");
+			o.ram_bytes = v;
+			break;
+		case 'b':
+			if (rosnap_backend_from_name(optarg, &o.backend) < 0)
+				return usage_error("create", "unknown backend '%s': "
+						   "use zram or brd", optarg);
+			break;
+		case 'c':
+			r = rosnap_parse_size(optarg, &v);
+			if (r < 0 || v == 0 || v > UINT32_MAX)
+				return usage_error("create", "invalid --chunk '%s': "
+						   "give a power of two such as 4K",
+						   optarg);
+			o.chunk_bytes = (uint32_t)v;
+			break;
+		case 'C':
+			o.compression = optarg;
+			break;
+		default:
+			if (common_option(ctx, c, "create", &exit_now))
+				break;
+			return bad_option("create");
+		}
+		if (exit_now)
+			return EXIT_OK;
+	}
+	if (optind >= argc)
+		return usage_error("create", "no ORIGIN given");
+	if (optind + 1 < argc)
+		return usage_error("create", "unexpected argument '%s'",
+				   argv[optind + 1]);
+	r = need_root("create");
+	if (r)
+		return r;
+	r = rosnap_create(ctx, argv[optind], &o, &dev);
+	if (r < 0)
+		return fail(r, "cannot protect %s", argv[optind]);
+	printf("%s\n", rosnap_device_get_path(dev));
+	rosnap_device_unref(dev);
+	return EXIT_OK;
+}

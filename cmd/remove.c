@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosnap remove NAME|DEVICE */
+#include <stdio.h>
+
+#include "rosnap.h"
+
+int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	bool exit_now = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (!common_option(ctx, c, "remove", &exit_now))
+			return bad_option("remove");
+		if (exit_now)
+			return EXIT_OK;
+	}
+	if (optind >= argc)
+		return usage_error("remove", "no device given");
+	if (optind + 1 < argc)
+		return usage_error("remove", "unexpected argument '%s'",
+				   argv[optind + 1]);
+	r = need_root("remove");
+	if (r)
+		return r;
+	r = rosnap_remove(ctx, argv[optind]);
+	if (r < 0)
+		return fail(r, "cannot remove %s", argv[optind]);
+	return EXIT_OK;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* rosnap: the command over librosnap.  Verbs dispatch from a table. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "rosnap.h"
+
+#ifndef VERSION
+#define VERSION "unknown"
+#endif
+
+bool error_logged;
+
+static const struct verb verbs[] = {
+	{ "create", cmd_create, "make a read-only device writable in RAM" },
+	{ "status", cmd_status, "show devices, their state and RAM use" },
+	{ "list", cmd_list, "list rosnap devices" },
+	{ "remove", cmd_remove, "remove a device, dropping its changes" },
+};
+
+/* Per-verb help: synopsis and options.  rosnap(8) has the full story. */
+static const struct {
+	const char *verb;
+	const char *text;
+} helps[] = {
+	{ "create",
+	  "Usage: rosnap create ORIGIN [OPTIONS]\n"
+	  "\n"
+	  "Make ORIGIN writable at the block level: /dev/mapper/NAME shows ORIGIN\n"
+	  "and keeps every change in RAM; ORIGIN itself is set read-only.\n"
+	  "ORIGIN is a block device, a disk image file (attached to a loop device),\n"
+	  "or LABEL=, UUID=, PARTUUID=, PARTLABEL=.  Prints the new device's path.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --name NAME          device name (default rosnap-<kernel name>)\n"
+	  "  -r, --ram SIZE           copy-on-write capacity: 256M, 1G, 512K or N%\n"
+	  "                           of RAM (default 50% with zram, 25% with brd)\n"
+	  "  -b, --backend zram|brd   RAM device (default zram; brd automatically\n"
+	  "                           when ORIGIN needs sectors under 4096 bytes)\n"
+	  "  -c, --chunk SIZE         copy-on-write chunk, a power of two (default 4K)\n"
+	  "  -C, --compression ALGO   zram algorithm (default: the kernel's)\n" },
+	{ "status",
+	  "Usage: rosnap status [NAME|DEVICE] [--json]\n"
+	  "\n"
+	  "Show each rosnap device (or the one named): origin, backend, state,\n"
+	  "copy-on-write capacity and use, RAM really used, compression ratio.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -J, --json               JSON output; sizes in bytes\n" },
+	{ "list",
+	  "Usage: rosnap list [--json]\n"
+	  "\n"
+	  "List every rosnap device the kernel has.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -J, --json               JSON output\n" },
+	{ "remove",
+	  "Usage: rosnap remove NAME|DEVICE\n"
+	  "\n"
+	  "Remove a rosnap device and its RAM store; its changes are lost.  The\n"
+	  "origin gets back the read-only flag it had before.  Refused while the\n"
+	  "device is mounted or open.\n" },
+};
+
+static const char common_help[] =
+	"\n"
+	"  -v, --verbose            say what is done\n"
+	"  -q, --quiet              errors only\n"
+	"      --debug              debugging messages (libdevmapper's too)\n"
+	"  -h, --help               this help\n";
+
+void verb_help(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+		if (strcmp(helps[i].verb, verb) == 0) {
+			fputs(helps[i].text, stdout);
+			fputs(common_help, stdout);
+			return;
+		}
+	}
+}
+
+static void help(void)
+{
+	size_t i;
+
+	printf("Usage: rosnap VERB [ARGUMENTS] [OPTIONS]\n"
+	       "\n"
+	       "Make a read-only disk writable at the block level, keeping the\n"
+	       "changes in compressed RAM.\n"
+	       "\n"
+	       "Verbs:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
+	printf("\n"
+	       "'rosnap VERB --help' for a verb's options; rosnap(8) for more.\n"
+	       "\n"
+	       "  -h, --help               this help\n"
+	       "  -V, --version            version\n");
+}
+
+static void log_to_stderr(struct rosnap_ctx *ctx, int priority,
+			  const char *msg, void *data)
+{
+	(void)ctx;
+	(void)data;
+	if (priority <= LOG_ERR) {
+		error_logged = true;
+		fprintf(stderr, "rosnap: %s\n", msg);
+	} else if (priority == LOG_WARNING) {
+		fprintf(stderr, "rosnap: warning: %s\n", msg);
+	} else if (priority <= LOG_INFO) {
+		fprintf(stderr, "rosnap: %s\n", msg);
+	} else {
+		fprintf(stderr, "rosnap: debug: %s\n", msg);
+	}
+}
+
+int common_option(struct rosnap_ctx *ctx, int c, const char *verb,
+		  bool *exit_now)
+{
+	switch (c) {
+	case 'h':
+		verb_help(verb);
+		*exit_now = true;
+		return 1;
+	case 'v':
+		rosnap_set_log_priority(ctx, LOG_INFO);
+		return 1;
+	case 'q':
+		rosnap_set_log_priority(ctx, LOG_ERR);
+		return 1;
+	case OPT_DEBUG:
+		rosnap_set_log_priority(ctx, LOG_DEBUG);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int usage_error(const char *verb, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rosnap %s: ", verb);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'rosnap %s --help'.\n", verb);
+	return EXIT_USAGE;
+}
+
+int bad_option(const char *verb)
+{
+	fprintf(stderr, "Try 'rosnap %s --help'.\n", verb);
+	return EXIT_USAGE;
+}
+
+int exit_code(int r)
+{
+	switch (-r) {
+	case 0:
+		return EXIT_OK;
+	case EINVAL:
+	case ENAMETOOLONG:
+	case ERANGE:
+	case ENOTBLK:
+		return EXIT_USAGE;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return EXIT_NOTFOUND;
+	case EBUSY:
+	case EEXIST:
+		return EXIT_BUSY;
+	case EPERM:
+	case EACCES:
+		return EXIT_PERM;
+	case EOPNOTSUPP:
+		return EXIT_NOSUPPORT;
+	case ENOMEM:
+	case ENOSPC:
+		return EXIT_NOMEM;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+int fail(int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!error_logged) {
+		fprintf(stderr, "rosnap: ");
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fprintf(stderr, ": %s\n", strerror(-r));
+	}
+	return exit_code(r);
+}
+
+int main(int argc, char *argv[])
+{
+	static char prog[64];
+	struct rosnap_ctx *ctx;
+	const struct verb *v = NULL;
+	size_t i;
+	int r;
+
+	if (argc < 2) {
+		help();
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		help();
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("rosnap %s\n", VERSION);
+		return EXIT_OK;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			v = &verbs[i];
+	if (!v) {
+		fprintf(stderr, "rosnap: unknown verb '%s'\nTry 'rosnap --help'.\n",
+			argv[1]);
+		return EXIT_USAGE;
+	}
+	r = rosnap_new(&ctx);
+	if (r < 0) {
+		fprintf(stderr, "rosnap: %s\n", strerror(-r));
+		return EXIT_NOMEM;
+	}
+	rosnap_set_log_fn(ctx, log_to_stderr, NULL);
+	rosnap_set_log_priority(ctx, LOG_NOTICE);
+	/* getopt names the program after argv[0]: make that "rosnap VERB". */
+	snprintf(prog, sizeof(prog), "rosnap %s", v->name);
+	argv[1] = prog;
+	r = v->run(ctx, argc - 1, argv + 1);
+	rosnap_unref(ctx);
+	return r;
+}
+
+int need_root(const char *verb)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "rosnap %s: permission denied: rosnap drives "
+		"device-mapper and must run as root (try sudo)\n", verb);
+	return EXIT_PERM;
+}

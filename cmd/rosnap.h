@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Shared by the rosnap command's verbs. */
+#ifndef ROSNAP_CMD_H
+#define ROSNAP_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "librosnap.h"
+
+/* Exit codes: documented in rosnap(8), EXIT STATUS. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,       /* the operation failed */
+	EXIT_USAGE = 2,      /* invalid command line or argument */
+	EXIT_NOTFOUND = 3,   /* no such origin or rosnap device */
+	EXIT_BUSY = 4,       /* in use, mounted, or the name is taken */
+	EXIT_PERM = 5,       /* permission denied: run as root */
+	EXIT_NOSUPPORT = 6,  /* the kernel lacks what rosnap needs */
+	EXIT_NOMEM = 7,      /* not enough memory or space */
+};
+
+struct verb {
+	const char *name;
+	int (*run)(struct rosnap_ctx *ctx, int argc, char *argv[]);
+	const char *summary;
+};
+
+/* Options every verb takes; keep in sync with common_option(). */
+#define OPT_DEBUG 0x100
+#define COMMON_LONGOPTS                                   \
+	{ "help", no_argument, NULL, 'h' },               \
+	{ "verbose", no_argument, NULL, 'v' },            \
+	{ "quiet", no_argument, NULL, 'q' },              \
+	{ "debug", no_argument, NULL, OPT_DEBUG }
+#define COMMON_SHORTOPTS "hvq"
+
+/*
+ * Handle a common option: 1 if it was one (for -h the verb's help is
+ * printed and *exit_now set), 0 if not.
+ */
+int common_option(struct rosnap_ctx *ctx, int c, const char *verb,
+		  bool *exit_now);
+/* Report a bad command line; returns EXIT_USAGE. */
+int usage_error(const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* After getopt has named the bad option itself. */
+int bad_option(const char *verb);
+void verb_help(const char *verb);
+/* Every verb drives device-mapper: refuse early, clearly, when not root. */
+int need_root(const char *verb);
+/* Map a negative errno from librosnap to an exit code. */
+int exit_code(int r);
+/* Print an error unless the library already explained the failure. */
+int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern bool error_logged;
+
+int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[]);
+
+#endif

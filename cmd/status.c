@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rosnap status [NAME|DEVICE] [--json] and rosnap list [--json].
+ * Tables and JSON through libsmartcols, as lsblk and zramctl do.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libsmartcols.h>
+
+#include "rosnap.h"
+
+enum field {
+	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
+	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
+	F_RAM, F_RATIO, F_ORIGIN_RO,
+};
+
+struct column {
+	enum field field;
+	const char *header;   /* human table */
+	const char *key;      /* JSON */
+	int json_type;
+	int flags;
+};
+
+static const struct column status_cols[] = {
+	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0 },
+	{ F_DEVICE, NULL, "device", SCOLS_JSON_STRING, 0 },
+	{ F_ORIGIN, "ORIGIN", "origin", SCOLS_JSON_STRING, 0 },
+	{ F_ORIGIN_FILE, NULL, "origin_file", SCOLS_JSON_STRING, 0 },
+	{ F_ORIGIN_RO, NULL, "origin_was_read_only", SCOLS_JSON_BOOLEAN, 0 },
+	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
+	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0 },
+	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
+	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
+	{ F_CHUNK, "CHUNK", "chunk_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_SIZE, NULL, "size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_COW_SIZE, "COW-SIZE", "cow_size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_COW_USED, "USED", "cow_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_COW_PCT, "USE%", "cow_used_percent", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_DATA, NULL, "data_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_RAM, "RAM", "ram_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_RATIO, "RATIO", "compression_ratio", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+};
+
+static const struct column list_cols[] = {
+	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0 },
+	{ F_DEVICE, "DEVICE", "device", SCOLS_JSON_STRING, 0 },
+	{ F_ORIGIN, "ORIGIN", "origin", SCOLS_JSON_STRING, 0 },
+	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
+	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
+};
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+static char *size_cell(uint64_t bytes, bool json)
+{
+	char buf[32];
+
+	if (json)
+		return fmt("%" PRIu64, bytes);
+	rosnap_format_size(bytes, buf, sizeof(buf));
+	return strdup(buf);
+}
+
+static bool has_cow(const struct rosnap_device *d)
+{
+	enum rosnap_state s = rosnap_device_get_state(d);
+
+	return s != ROSNAP_STATE_UNPROTECTED && s != ROSNAP_STATE_INCOMPLETE;
+}
+
+/* The cell for a field; NULL means empty (JSON null). */
+static char *cell(const struct rosnap_device *d, enum field f, bool json)
+{
+	const char *s;
+	uint64_t size, used, ram, data;
+
+	size = rosnap_device_get_cow_size(d);
+	used = rosnap_device_get_cow_used(d);
+	ram = rosnap_device_get_ram_used(d);
+	data = rosnap_device_get_data_bytes(d);
+	switch (f) {
+	case F_NAME:
+		return strdup(rosnap_device_get_name(d));
+	case F_DEVICE:
+		s = rosnap_device_get_path(d);
+		return s ? strdup(s) : NULL;
+	case F_ORIGIN:
+		s = rosnap_device_get_origin_file(d);
+		if (!s || json)
+			s = rosnap_device_get_origin(d);
+		return s ? strdup(s) : NULL;
+	case F_ORIGIN_FILE:
+		s = rosnap_device_get_origin_file(d);
+		return s ? strdup(s) : NULL;
+	case F_ORIGIN_RO:
+		return strdup(rosnap_device_origin_was_ro(d) ? "true" : "false");
+	case F_BACKEND:
+		return strdup(rosnap_backend_name(rosnap_device_get_backend(d)));
+	case F_COW:
+		s = rosnap_device_get_cow_device(d);
+		return s ? strdup(s) : NULL;
+	case F_ALGO:
+		s = rosnap_device_get_compression(d);
+		return s ? strdup(s) : NULL;
+	case F_STATE:
+		return strdup(rosnap_state_name(rosnap_device_get_state(d)));
+	case F_CHUNK:
+		if (!rosnap_device_get_chunk_bytes(d))
+			return NULL;
+		return size_cell(rosnap_device_get_chunk_bytes(d), json);
+	case F_SIZE:
+		return size_cell(rosnap_device_get_size(d), json);
+	case F_COW_SIZE:
+		return has_cow(d) ? size_cell(size, json) : NULL;
+	case F_COW_USED:
+		return has_cow(d) ? size_cell(used, json) : NULL;
+	case F_COW_PCT:
+		if (!has_cow(d) || !size)
+			return NULL;
+		return fmt(json ? "%.2f" : "%.1f%%", 100.0 * (double)used /
+							    (double)size);
+	case F_DATA:
+		return has_cow(d) ? size_cell(data, json) : NULL;
+	case F_RAM:
+		return has_cow(d) ? size_cell(ram, json) : NULL;
+	case F_RATIO:
+		if (!has_cow(d) || !ram || !data)
+			return NULL;
+		return fmt("%.2f", (double)data / (double)ram);
+	}
+	return NULL;
+}
+
+static int print_devices(struct rosnap_device **devs, const struct column *cols,
+			 size_t ncols, bool json)
+{
+	struct libscols_table *tb;
+	struct libscols_column *cl;
+	struct libscols_line *ln;
+	size_t i, k, n;
+	int r = EXIT_FAIL;
+
+	tb = scols_new_table();
+	if (!tb)
+		return EXIT_NOMEM;
+	scols_table_enable_json(tb, json);
+	scols_table_set_name(tb, "devices");
+	for (i = 0; i < ncols; i++) {
+		if (!json && !cols[i].header)
+			continue;
+		cl = scols_table_new_column(tb, json ? cols[i].key : cols[i].header,
+					    0, cols[i].flags);
+		if (!cl)
+			goto out;
+		scols_column_set_json_type(cl, cols[i].json_type);
+	}
+	for (k = 0; devs[k]; k++) {
+		ln = scols_table_new_line(tb, NULL);
+		if (!ln)
+			goto out;
+		for (i = 0, n = 0; i < ncols; i++) {
+			char *v;
+
+			if (!json && !cols[i].header)
+				continue;
+			v = cell(devs[k], cols[i].field, json);
+			if (!v && !json)
+				v = strdup("-");
+			if (v && scols_line_refer_data(ln, n, v) < 0) {
+				free(v);
+				goto out;
+			}
+			n++;
+		}
+	}
+	/* An empty human table prints nothing at all, like lsblk. */
+	if (json || k > 0)
+		scols_print_table(tb);
+	r = EXIT_OK;
+out:
+	scols_unref_table(tb);
+	return r;
+}
+
+static int parse(struct rosnap_ctx *ctx, int argc, char *argv[],
+		 const char *verb, bool *json, bool *exit_now)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "J" COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (c == 'J')
+			*json = true;
+		else if (!common_option(ctx, c, verb, exit_now))
+			return bad_option(verb);
+		if (*exit_now)
+			return EXIT_OK;
+	}
+	return need_root(verb);
+}
+
+int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	struct rosnap_device **devs = NULL, *one[2] = { NULL, NULL };
+	bool json = false, exit_now = false;
+	int r;
+
+	r = parse(ctx, argc, argv, "status", &json, &exit_now);
+	if (r || exit_now)
+		return r;
+	if (optind + 1 < argc)
+		return usage_error("status", "unexpected argument '%s'",
+				   argv[optind + 1]);
+	if (optind < argc) {
+		r = rosnap_device_open(ctx, argv[optind], &one[0]);
+		if (r < 0)
+			return fail(r, "cannot read %s", argv[optind]);
+		r = print_devices(one, status_cols,
+				  sizeof(status_cols) / sizeof(status_cols[0]),
+				  json);
+		rosnap_device_unref(one[0]);
+		return r;
+	}
+	r = rosnap_list(ctx, &devs);
+	if (r < 0)
+		return fail(r, "cannot list rosnap devices");
+	r = print_devices(devs, status_cols,
+			  sizeof(status_cols) / sizeof(status_cols[0]), json);
+	rosnap_list_free(devs);
+	return r;
+}
+
+int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	struct rosnap_device **devs = NULL;
+	bool json = false, exit_now = false;
+	int r;
+
+	r = parse(ctx, argc, argv, "list", &json, &exit_now);
+	if (r || exit_now)
+		return r;
+	if (optind < argc)
+		return usage_error("list", "unexpected argument '%s'",
+				   argv[optind]);
+	r = rosnap_list(ctx, &devs);
+	if (r < 0)
+		return fail(r, "cannot list rosnap devices");
+	r = print_devices(devs, list_cols, sizeof(list_cols) / sizeof(list_cols[0]),
+			  json);
+	rosnap_list_free(devs);
+	return r;
+}
