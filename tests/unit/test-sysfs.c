@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading the kernel's files against a fake /sys and /proc tree: kernel
+ * names, holders, partitions, zram statistics, mounts.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+struct fake {
+	char root[64];
+	struct rosnap_ctx *ctx;
+};
+
+static void mkdirs(const char *root, const char *rel)
+{
+	char p[512], *s;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	for (s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	mkdir(p, 0755);
+}
+
+static void put(const struct fake *f, const char *rel, const char *text)
+{
+	char p[512], dir[512], *slash;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	mkdirs(f->root, dir);
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void link_to(const struct fake *f, const char *rel, const char *target)
+{
+	char p[512], dir[512], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", rel);
+	slash = strrchr(dir, '/');
+	*slash = '\0';
+	mkdirs(f->root, dir);
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+/*
+ * A disk vda (252:0) with partition vda1 (252:1) held by dm-0, and a
+ * zram3 (251:3), laid out the way the kernel does it.
+ */
+static int setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->root, sizeof(f->root), "/tmp/rosnap-sysfs-XXXXXX");
+	if (!mkdtemp(f->root) || rosnap_new(&f->ctx) < 0 ||
+	    ctx_set_root(f->ctx, f->root) < 0)
+		return -1;
+	mkdirs(f->root, "sys/devices/pci/virtio1/block/vda/vda1/holders/dm-0");
+	put(f, "sys/devices/pci/virtio1/block/vda/dev", "252:0\n");
+	put(f, "sys/devices/pci/virtio1/block/vda/vda1/dev", "252:1\n");
+	put(f, "sys/devices/pci/virtio1/block/vda/vda1/partition", "1\n");
+	mkdirs(f->root, "sys/devices/pci/virtio1/block/vda/holders");
+	link_to(f, "sys/class/block/vda", "../../devices/pci/virtio1/block/vda");
+	link_to(f, "sys/class/block/vda1",
+		"../../devices/pci/virtio1/block/vda/vda1");
+	link_to(f, "sys/dev/block/252:0", "../../devices/pci/virtio1/block/vda");
+	link_to(f, "sys/dev/block/252:1",
+		"../../devices/pci/virtio1/block/vda/vda1");
+	put(f, "sys/devices/virtual/block/zram3/dev", "251:3\n");
+	put(f, "sys/devices/virtual/block/zram3/mm_stat",
+	    " 10485760  2621440  2752512        0  2752512        3        0        0        0\n");
+	put(f, "sys/devices/virtual/block/zram3/comp_algorithm",
+	    "lzo [lzo-rle] lz4 lz4hc zstd \n");
+	link_to(f, "sys/block/zram3", "../devices/virtual/block/zram3");
+	link_to(f, "sys/class/block/zram3", "../../devices/virtual/block/zram3");
+	put(f, "sys/kernel/debug/ramdisk_pages/ram2", "100\n");
+	put(f, "sys/module/brd/parameters/rd_nr", "0\n");
+	put(f, "sys/module/brd/parameters/rd_size", "garbage\n");
+	*state = f;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+
+	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rosnap_unref(f->ctx);
+	free(f);
+	return 0;
+}
+
+static void knames(void **state)
+{
+	struct fake *f = *state;
+	char kname[64];
+	dev_t dev;
+
+	assert_int_equal(blkdev_kname(f->ctx, makedev(252, 1), kname,
+				      sizeof(kname)), 0);
+	assert_string_equal(kname, "vda1");
+	assert_int_equal(blkdev_kname(f->ctx, makedev(252, 7), kname,
+				      sizeof(kname)), -ENODEV);
+	assert_int_equal(blkdev_devnum(f->ctx, "vda1", &dev), 0);
+	assert_true(dev == makedev(252, 1));
+	assert_int_equal(blkdev_devnum(f->ctx, "sdz", &dev), -ENODEV);
+	assert_int_equal(blkdev_devnum(f->ctx, "../vda", &dev), -EINVAL);
+	assert_int_equal(blkdev_whole_disk(f->ctx, "vda1", kname, sizeof(kname)),
+			 0);
+	assert_string_equal(kname, "vda");
+	assert_int_equal(blkdev_whole_disk(f->ctx, "vda", kname, sizeof(kname)),
+			 0);
+	assert_string_equal(kname, "vda");
+}
+
+static void holders(void **state)
+{
+	struct fake *f = *state;
+	char first[64];
+
+	assert_int_equal(blkdev_holders(f->ctx, "vda1", first, sizeof(first)), 1);
+	assert_string_equal(first, "dm-0");
+	assert_int_equal(blkdev_holders(f->ctx, "vda", first, sizeof(first)), 0);
+	assert_int_equal(blkdev_holders(f->ctx, "sdz", NULL, 0), -ENOENT);
+}
+
+static void zram_files(void **state)
+{
+	struct fake *f = *state;
+	struct zram_mm_stat st;
+	char algo[32];
+
+	assert_int_equal(zram_mm_stat(f->ctx, 3, &st), 0);
+	assert_true(st.orig_data_size == 10485760);
+	assert_true(st.compr_data_size == 2621440);
+	assert_true(st.mem_used_total == 2752512);
+	assert_int_equal(zram_algorithm(f->ctx, 3, algo, sizeof(algo)), 0);
+	assert_string_equal(algo, "lzo-rle");
+	assert_int_equal(zram_mm_stat(f->ctx, 4, &st), -ENOENT);
+	assert_int_equal(zram_mm_stat_parse("1 2", &st), -EINVAL);
+	assert_int_equal(zram_mm_stat_parse("", &st), -EINVAL);
+}
+
+static void zram_algorithm_lists(void **state)
+{
+	char cur[16];
+
+	(void)state;
+	assert_int_equal(zram_algorithms_parse("lzo [lzo-rle] lz4", "lz4", cur,
+					       sizeof(cur)), 1);
+	assert_string_equal(cur, "lzo-rle");
+	assert_int_equal(zram_algorithms_parse("lzo [lzo-rle] lz4", "lzo-rle",
+					       NULL, 0), 1);
+	assert_int_equal(zram_algorithms_parse("lzo [lzo-rle] lz4", "lz", NULL,
+					       0), 0);
+	assert_int_equal(zram_algorithms_parse("lzo [lzo-rle] lz4", "zstd", NULL,
+					       0), 0);
+	assert_int_equal(zram_algorithms_parse("[zstd]\n", "zstd", cur,
+					       sizeof(cur)), 1);
+	assert_string_equal(cur, "zstd");
+	assert_int_equal(zram_algorithms_parse("", "lzo", cur, sizeof(cur)), 0);
+	assert_string_equal(cur, "");
+}
+
+static void store_usage(void **state)
+{
+	struct fake *f = *state;
+	struct cow cow = { .backend = ROSNAP_BACKEND_ZRAM, .nparts = 1 };
+	uint64_t ram, data;
+	bool exact;
+
+	cow.part[0].id = 3;
+	assert_int_equal(cow_ram_used(f->ctx, &cow, &ram, &data, &exact), 0);
+	assert_true(exact);
+	assert_true(ram == 2752512 && data == 10485760);
+	cow.backend = ROSNAP_BACKEND_BRD;
+	cow.part[0].id = 2;
+	assert_int_equal(cow_ram_used(f->ctx, &cow, &ram, &data, &exact), 0);
+	assert_true(exact && ram == 100 * 4096);
+	cow.part[0].id = 5;
+	assert_int_equal(cow_ram_used(f->ctx, &cow, &ram, &data, &exact), 0);
+	assert_false(exact);
+}
+
+static void numbers(void **state)
+{
+	struct fake *f = *state;
+	uint64_t v;
+
+	assert_int_equal(path_read_u64(f->ctx, &v,
+				       "/sys/module/brd/parameters/rd_nr"), 0);
+	assert_true(v == 0);
+	assert_int_equal(path_read_u64(f->ctx, &v,
+				       "/sys/module/brd/parameters/rd_size"),
+			 -EINVAL);
+	assert_int_equal(parse_u64("18446744073709551615", &v), 0);
+	assert_int_equal(parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(parse_u64("12\n", &v), 0);
+	assert_int_equal(parse_u64("12\n\n", &v), -EINVAL);
+	assert_int_equal(parse_u64("", &v), -EINVAL);
+	assert_int_equal(parse_u64("-1", &v), -EINVAL);
+}
+
+static void mounts(void **state)
+{
+	static const char text[] =
+		"22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+		"30 1 252:1 / /mnt/my\\040disk rw,relatime - ext4 /dev/vda1 rw\n"
+		"31 1 7:0 / /media/img ro,relatime - ext4 /dev/loop0 ro\n"
+		"garbage line\n";
+	struct mount_hit hit;
+	dev_t devs[2] = { makedev(252, 0), makedev(252, 1) };
+	dev_t loop = makedev(7, 0), none = makedev(8, 0);
+
+	(void)state;
+	assert_int_equal(mountinfo_find(text, devs, 2, &hit), 1);
+	assert_string_equal(hit.target, "/mnt/my disk");
+	assert_false(hit.read_only);
+	assert_int_equal(mountinfo_find(text, &loop, 1, &hit), 1);
+	assert_string_equal(hit.target, "/media/img");
+	assert_true(hit.read_only);
+	assert_int_equal(mountinfo_find(text, &none, 1, &hit), 0);
+	assert_int_equal(mountinfo_find("", &none, 1, &hit), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(knames, setup, teardown),
+		cmocka_unit_test_setup_teardown(holders, setup, teardown),
+		cmocka_unit_test_setup_teardown(zram_files, setup, teardown),
+		cmocka_unit_test(zram_algorithm_lists),
+		cmocka_unit_test_setup_teardown(store_usage, setup, teardown),
+		cmocka_unit_test_setup_teardown(numbers, setup, teardown),
+		cmocka_unit_test(mounts),
+	};
+
+	return cmocka_run_group_tests_name("sysfs", tests, NULL, NULL);
+}
