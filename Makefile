@@ -147,7 +147,7 @@ install: all
 	install -D -m 0644 $(BUILD)/librosnap.pc $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
-	install -D -m 0644 udev/60-rosnap.rules $(DESTDIR)$(UDEVRULESDIR)/60-rosnap.rules
+	install -D -m 0644 udev/56-rosnap.rules $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
@@ -157,7 +157,7 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/librosnap.h $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
-	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-rosnap.rules
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:

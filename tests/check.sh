@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The whole test suite, as "make check" runs it after building "build"
+# (hardened) and "build-san" (AddressSanitizer + UBSan):
+#   unit tests of both builds; the VM harness's self-test; the integration
+#   tests in VMs with the sanitized build (no udev, as in an initramfs) and
+#   with the release build under systemd-udevd.
+# Ends with "N passed, N failed[, N skipped]"; exits non-zero on a failure.
+set -u
+cd "$(dirname "$0")/.."
+
+results=$(mktemp)
+log=$(mktemp)
+trap 'rm -f "$results" "$log"' EXIT
+
+section() { printf '\n== %s\n' "$*"; }
+
+section "unit tests"
+for b in build build-san; do
+	if ! tests/unit/run "$b" "$results" 2>"$log"; then
+		cat "$log"
+	fi
+done
+
+section "VM harness self-test"
+tests/vm/selftest --results "$results"
+
+section "integration tests: sanitized build, no udev"
+tests/vm/run --build build-san --san --results "$results"
+
+section "integration tests: systemd-udevd running"
+tests/vm/run --build build --udev --results "$results"
+
+passed=$(grep -c '^ok ' "$results")
+failed=$(grep -c '^not ok ' "$results")
+skipped=$(grep -c '^skip ' "$results")
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed:"
+	sed -n 's/^not ok /  /p' "$results"
+fi
+if [ "$skipped" -gt 0 ]; then
+	echo "skipped:"
+	sed -n 's/^skip /  /p' "$results"
+fi
+summary="$passed passed, $failed failed"
+[ "$skipped" -eq 0 ] || summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
