@@ -8,7 +8,8 @@
 #                   initramfs files where those tools look for them
 #
 # Variables: PREFIX (/usr/local), DESTDIR, BUILD (build), WERROR=1,
-# SANITIZE=address,undefined (a separate build directory is advisable).
+# SANITIZE=address,undefined (a separate build directory is advisable),
+# FAULT_INJECTION=1 (test builds only).
 
 VERSION := 0.1.0
 SOVERSION := 1
@@ -25,8 +26,16 @@ UDEVRULESDIR ?= /usr/lib/udev/rules.d
 INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
 
 BUILD ?= build
+# A build directory remembers how it was configured, so that a later
+# "make install BUILD=build-san" installs that build instead of
+# rebuilding it with other flags.
+-include $(BUILD)/config.mk
 SANITIZE ?=
 WERROR ?=
+# Test builds only: lets ROSNAP_TEST_FAIL_AT make librosnap fail on purpose.
+FAULT_INJECTION ?=
+$(shell mkdir -p $(BUILD) && printf 'SANITIZE ?= %s\nWERROR ?= %s\nFAULT_INJECTION ?= %s\n' \
+	'$(SANITIZE)' '$(WERROR)' '$(FAULT_INJECTION)' >$(BUILD)/config.mk)
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -65,10 +74,18 @@ CFLAGS ?=
 LDFLAGS ?=
 BASE_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
 	-DVERSION=\"$(VERSION)\" -Ilib -MMD -MP $(CFLAGS)
+ifeq ($(FAULT_INJECTION),1)
+BASE_CFLAGS += -DROSNAP_FAULT_INJECTION
+endif
 HARDEN_LDFLAGS := -Wl,-z,relro,-z,now -Wl,--as-needed
 ifneq ($(SANITIZE),)
 HARDEN_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+
+# Rebuild everything when the flags change (e.g. FAULT_INJECTION=1).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && echo '$(BASE_CFLAGS) $(HARDEN_LDFLAGS)' | \
+	cmp -s - $(FLAGS_STAMP) || echo '$(BASE_CFLAGS) $(HARDEN_LDFLAGS)' >$(FLAGS_STAMP))
 
 LIB_SRCS := $(sort $(wildcard lib/*.c))
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
@@ -85,11 +102,11 @@ LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
 	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS)
 
-$(BUILD)/lib/%.o: lib/%.c
+$(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fPIC -fvisibility=hidden $(LIB_PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/cmd/%.o: cmd/%.c
+$(BUILD)/cmd/%.o: cmd/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fPIE $(CMD_PKG_CFLAGS) -c -o $@ $<
 
@@ -109,7 +126,7 @@ $(BUILD)/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
 	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) -L$(BUILD) \
 		-lrosnap $(CMD_PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fPIE -pie $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
 		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS) $(TEST_PKG_LIBS)
@@ -128,7 +145,7 @@ deps:
 
 check: deps
 	$(MAKE) all WERROR=1
-	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined
+	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
 	tests/check.sh
 
 demo: deps

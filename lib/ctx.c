@@ -76,6 +76,18 @@ void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
 	errno = saved;
 }
 
+#ifdef ROSNAP_FAULT_INJECTION
+int fault_inject(struct rosnap_ctx *ctx, const char *point)
+{
+	const char *want = getenv("ROSNAP_TEST_FAIL_AT");
+
+	if (!want || strcmp(want, point) != 0)
+		return 0;
+	log_err(ctx, "injected failure at \"%s\" (ROSNAP_TEST_FAIL_AT)", point);
+	return -EIO;
+}
+#endif
+
 int ctx_set_root(struct rosnap_ctx *ctx, const char *root)
 {
 	size_t n = strlen(root);

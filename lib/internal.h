@@ -53,6 +53,20 @@ void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
 #define log_dbg(ctx, ...) rosnap_log(ctx, LOG_DEBUG, __VA_ARGS__)
 /* Unit tests only: read /sys, /proc, /dev below ROOT. */
 int ctx_set_root(struct rosnap_ctx *ctx, const char *root);
+/*
+ * Test builds only (make FAULT_INJECTION=1): fail with -EIO at the point
+ * named by $ROSNAP_TEST_FAIL_AT, so tests can prove every rollback path.
+ */
+#ifdef ROSNAP_FAULT_INJECTION
+int fault_inject(struct rosnap_ctx *ctx, const char *point);
+#else
+static inline int fault_inject(struct rosnap_ctx *ctx, const char *point)
+{
+	(void)ctx;
+	(void)point;
+	return 0;
+}
+#endif
 
 /* path.c: every file access below /sys, /proc and /dev goes through here */
 int path_build(struct rosnap_ctx *ctx, char *buf, size_t len,

@@ -189,6 +189,8 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 				  (o->loop ? UUID_F_LOOP : 0));
 	if (r == 0)
 		r = uuid_format(&u, uuid, sizeof(uuid));
+	if (r == 0)
+		r = fault_inject(ctx, "snapshot");
 	if (r < 0)
 		return r;
 	r = dm_create(ctx, name, uuid, &t, 1, DM_PUBLIC, devnum);
@@ -223,6 +225,9 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	r = origin_open(ctx, spec, &o);
 	if (r < 0)
 		return r;
+	r = fault_inject(ctx, "origin");
+	if (r < 0)
+		goto fail_origin;
 	if (opts->name)
 		snprintf(name, name_len, "%s", opts->name);
 	else
@@ -256,7 +261,11 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	r = cow_create(ctx, cowname, backend, ram, opts->compression, &cow);
 	if (r < 0)
 		goto fail_origin;
-	r = origin_protect(ctx, &o);
+	r = fault_inject(ctx, "cow");
+	if (r == 0)
+		r = origin_protect(ctx, &o);
+	if (r == 0)
+		r = fault_inject(ctx, "protect");
 	if (r < 0)
 		goto fail_cow;
 	r = load_snapshot(ctx, name, &o, &cow, chunk, &devnum);
