@@ -110,7 +110,10 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		s = rosnap_device_get_origin_file(d);
 		return s ? strdup(s) : NULL;
 	case F_ORIGIN_RO:
-		return strdup(rosnap_device_origin_was_ro(d) ? "true" : "false");
+		/* smartcols reads any text but "0" as a JSON true. */
+		if (json)
+			return strdup(rosnap_device_origin_was_ro(d) ? "1" : "0");
+		return strdup(rosnap_device_origin_was_ro(d) ? "yes" : "no");
 	case F_BACKEND:
 		return strdup(rosnap_backend_name(rosnap_device_get_backend(d)));
 	case F_COW:

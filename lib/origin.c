@@ -223,16 +223,21 @@ static int check_free(struct rosnap_ctx *ctx, const char *spec,
 {
 	dev_t devs[MAX_PARTS + 1];
 	struct dm_info_ex info;
+	struct rosnap_uuid u;
 	struct mount_hit hit;
 	char holder[64], hname[128] = "";
 	unsigned n;
 	int fd, r;
 
-	if (major(o->devnum) != 0 && dm_info_devnum(ctx, o->devnum, &info) == 0 &&
+	if (dm_info_devnum(ctx, o->devnum, &info) == 0 &&
 	    uuid_is_rosnap(info.uuid)) {
-		log_err(ctx, "%s is a rosnap device (%s); rosnap does not stack "
-			"on its own devices: protect the origin of %s instead",
-			spec, info.name, info.name);
+		if (uuid_parse(info.uuid, &u) == 0 && u.role == UUID_SNAP)
+			log_err(ctx, "%s is a rosnap device (%s); rosnap does not "
+				"stack on its own devices: protect the origin of "
+				"%s instead", spec, info.name, info.name);
+		else
+			log_err(ctx, "%s is an internal layer of a rosnap device "
+				"(%s); it cannot be protected", spec, info.name);
 		return -EINVAL;
 	}
 	r = blkdev_holders(ctx, o->kname, holder, sizeof(holder));
