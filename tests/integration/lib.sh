@@ -49,24 +49,31 @@ sum_of() {
 	md5sum "$1" | cut -d' ' -f1
 }
 
-# The kernel objects rosnap makes, for "nothing changed" checks.
+# The kernel objects rosnap makes, for "nothing changed" checks; the
+# guest's init compares it before and after every test.  Loading a module
+# is not a change (loop0-7 and zram0 come with theirs).
 kernel_state() {
 	for d in /sys/block/dm-*; do
-		[ -e "$d/dm/name" ] && echo "dm $(cat "$d/dm/name") $(cat "$d/dm/uuid")"
+		[ -e "$d/dm/name" ] && echo "dm device: $(cat "$d/dm/name") $(cat "$d/dm/uuid")"
 	done
 	for z in /sys/block/zram*; do
-		[ -e "$z" ] && echo "zram ${z##*/} $(cat "$z/disksize")"
+		[ -e "$z" ] || continue
+		if [ "${z##*/}" != zram0 ] || [ "$(cat "$z/disksize")" != 0 ]; then
+			echo "zram device: ${z##*/} disksize $(cat "$z/disksize")"
+		fi
 	done
 	for l in /sys/block/loop*; do
-		[ -e "$l/loop/backing_file" ] && echo "loop ${l##*/} $(cat "$l/loop/backing_file")"
+		[ -e "$l/loop/backing_file" ] && echo "loop device: ${l##*/} $(cat "$l/loop/backing_file")"
 	done
 	for r in /sys/block/ram*; do
-		[ -e "$r" ] && echo "brd ${r##*/}"
+		[ -e "$r" ] && echo "brd device: ${r##*/}"
 	done
-	for b in /sys/block/*/ro /sys/block/*/*/ro; do
-		[ -e "$b" ] && echo "ro $b $(cat "$b")"
+	for b in /sys/block/vd*/ro /sys/block/vd*/vd*/ro; do
+		[ -e "$b" ] && [ "$(cat "$b")" != 0 ] && echo "read-only: $b"
 	done
-	cat /proc/mounts
+	grep -v -e ' /proc ' -e ' /sys' -e ' /dev' -e ' /run ' -e ' /tmp ' \
+		-e '^rootfs ' -e '^none / ' /proc/mounts | sed 's/^/mounted: /'
+	return 0
 }
 
 # Remove every rosnap device, for a test's exit trap.
@@ -75,4 +82,40 @@ remove_all() {
 	for n in $(rosnap list --json 2>/dev/null | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p'); do
 		rosnap remove "$n"
 	done
+}
+
+# A value from "rosnap status NAME --json" (one device): json_value NAME KEY
+# (smartcols prints one key per line; the guest has no jq).
+json_value() {
+	rosnap status "$1" --json | sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"
+}
+
+# Make a filesystem on a wiped disk: mkfs_on DISK TYPE [MKFS-OPTIONS...]
+mkfs_on() {
+	disk=$1 type=$2
+	shift 2
+	wipe "$disk"
+	case $type in
+	ext4) mkfs.ext4 -q -F "$@" "$disk" ;;
+	xfs) mkfs.xfs -q -f "$@" "$disk" ;;
+	vfat) mkfs.vfat "$@" "$disk" >/dev/null ;;
+	*) fail "mkfs_on: unknown type $type" ;;
+	esac || fail "mkfs.$type on $disk failed"
+}
+
+# Check that a command changed nothing in the kernel: unchanged CMD...
+unchanged() {
+	kernel_state >/tmp/state.before
+	"$@"
+	kernel_state >/tmp/state.after
+	cmp -s /tmp/state.before /tmp/state.after || {
+		diff /tmp/state.before /tmp/state.after
+		fail "'$*' changed the kernel's state"
+	}
+}
+
+# The kernel's allocation for a rosnap device, in bytes (from dmsetup,
+# independently of rosnap): cow_allocated NAME
+cow_allocated() {
+	dmsetup status "$1" | awk '{ split($4, a, "/"); print a[1] * 512 }'
 }

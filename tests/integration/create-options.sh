@@ -1,0 +1,37 @@
+#!/bin/sh
+# --compression, --chunk, --name and --ram N% do what they say.
+# modes: plain
+. /tests/lib.sh
+trap remove_all EXIT
+
+mkfs_on /dev/vdc ext4 -b 4096
+step "compression and chunk"
+rosnap create /dev/vdc --compression zstd --chunk 64K --ram 32M --name opt >/dev/null ||
+	fail "create failed"
+assert_eq "$(json_value opt compression)" zstd "compression"
+assert_eq "$(cat /sys/block/$(basename "$(json_value opt cow_device)")/comp_algorithm | grep -o '\[[a-z0-9-]*\]')" "[zstd]" "zram's algorithm"
+assert_eq "$(json_value opt chunk_bytes)" 65536 "chunk"
+dmsetup table opt | grep -q ' PO 128$' || fail "table: $(dmsetup table opt)"
+rosnap remove opt || fail "remove"
+
+step "compressible data"
+rosnap create /dev/vdc --ram 64M --name comp >/dev/null || fail "create failed"
+yes "rosnap compresses repetitive data well" | head -c 20000000 >/dev/mapper/comp
+sync
+ratio=$(json_value comp compression_ratio)
+echo "ratio $ratio"
+awk -v r="$ratio" 'BEGIN { exit !(r > 3) }' || fail "compression ratio $ratio"
+rosnap remove comp || fail "remove"
+
+step "--ram as a share of memory"
+total=$(awk '/MemTotal/ { print $2 * 1024 }' /proc/meminfo)
+rosnap create /dev/vdc --ram 10% --name pct >/dev/null || fail "create failed"
+size=$(json_value pct cow_size_bytes)
+want=$((total / 100 * 10 / 4096 * 4096))
+assert_eq "$size" "$want" "10% of $total"
+rosnap remove pct || fail "remove"
+
+step "default --ram is half of memory with zram"
+rosnap create /dev/vdc --name def >/dev/null || fail "create failed"
+assert_eq "$(json_value def cow_size_bytes)" $((total / 100 * 50 / 4096 * 4096)) "default size"
+rosnap remove def || fail "remove"

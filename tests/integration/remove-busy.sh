@@ -1,0 +1,23 @@
+#!/bin/sh
+# remove refuses a mounted or open device, names the mount point, and
+# changes nothing; after unmount it works.
+# modes: plain udev
+. /tests/lib.sh
+trap remove_all EXIT
+
+mkfs_on /dev/vdc ext4 -b 4096
+rosnap create /dev/vdc --ram 16M >/dev/null || fail "create failed"
+mkdir -p /mnt/busy
+mount /dev/mapper/rosnap-vdc /mnt/busy || fail "mount"
+unchanged expect_fail 4 "mounted on /mnt/busy; unmount it first" rosnap remove rosnap-vdc
+umount /mnt/busy
+
+step "open by a program"
+sleep 30 </dev/mapper/rosnap-vdc &
+holder=$!
+sleep 0.5
+unchanged expect_fail 4 "it is open" rosnap remove rosnap-vdc
+kill $holder
+wait $holder 2>/dev/null
+rosnap remove rosnap-vdc || fail "remove after unmount failed"
+expect_fail 3 "not a rosnap device" rosnap remove rosnap-vdc

@@ -1,0 +1,49 @@
+#!/bin/sh
+# status and list: by name and by every path; JSON with numbers; empty
+# lists; several devices sorted by name.
+# modes: plain udev
+. /tests/lib.sh
+trap remove_all EXIT
+
+step "nothing yet"
+assert_eq "$(rosnap list)" "" "empty list"
+assert_eq "$(rosnap status)" "" "empty status"
+rosnap status --json | tr -d ' \n' | grep -q '^{"devices":\[\]}$' || fail "empty JSON"
+
+mkfs_on /dev/vdc ext4 -b 4096
+mkfs_on /dev/vdd ext4 -b 4096
+rosnap create /dev/vdd --name zz --ram 8M >/dev/null || fail "create zz"
+rosnap create /dev/vdc --name aa --ram 16M --compression lz4 >/dev/null || fail "create aa"
+
+step "list"
+rosnap list
+assert_eq "$(rosnap list | awk 'NR>1 {print $1}' | tr '\n' ' ')" "aa zz " "sorted names"
+rosnap list --json | grep -q '"device": "/dev/mapper/aa"' || fail "list JSON device"
+
+step "status by name and path"
+dm=$(grep -lx aa /sys/block/dm-*/dm/name | cut -d/ -f4)
+for spec in aa /dev/mapper/aa "/dev/$dm"; do
+	assert_eq "$(json_value "$spec" name)" aa "status $spec"
+done
+if [ "$ROSNAP_TEST_UDEV" = 1 ]; then
+	assert_eq "$(json_value /dev/rosnap/aa name)" aa "status /dev/rosnap/aa"
+fi
+rosnap status aa --json
+for key in name device origin backend cow_device chunk_bytes state cow_size_bytes \
+	cow_used_bytes ram_used_bytes data_bytes compression_ratio size_bytes; do
+	rosnap status aa --json | grep -q "\"$key\":" || fail "JSON key $key missing"
+done
+rosnap status aa --json | grep -Eq '"cow_size_bytes": [0-9]+,' || fail "cow_size_bytes not a number"
+rosnap status aa --json | grep -Eq '"chunk_bytes": 4096,' || fail "chunk_bytes not a number"
+assert_eq "$(json_value aa compression)" lz4 "compression"
+assert_eq "$(json_value aa cow_size_bytes)" $((16 << 20)) "cow size"
+
+step "human status shows both"
+rosnap status | tee /tmp/st
+grep -q '^aa ' /tmp/st && grep -q '^zz ' /tmp/st || fail "status lacks a device"
+grep -q 'NAME' /tmp/st || fail "status has no header"
+
+step "unknown devices"
+expect_fail 3 "nosuch is not a rosnap device" rosnap status nosuch
+expect_fail 3 "is not a rosnap device" rosnap status /dev/vdc
+expect_fail 3 "is not a rosnap device" rosnap status aa-cow
