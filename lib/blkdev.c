@@ -185,3 +185,38 @@ int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 	*slash = '\0';
 	return last_component(target, disk, len);
 }
+
+static int stack_add(struct rosnap_ctx *ctx, const char *kname,
+		     char names[][32], int n, int max, int depth)
+{
+	char p[PATH_MAX], disk[32];
+	struct dirent *de;
+	int i;
+	DIR *d;
+
+	if (depth > 16 || n >= max || strlen(kname) >= 32)
+		return n;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], kname) == 0)
+			return n;
+	strcpy(names[n++], kname);
+	if (blkdev_whole_disk(ctx, kname, disk, sizeof(disk)) == 0 &&
+	    strcmp(disk, kname) != 0)
+		n = stack_add(ctx, disk, names, n, max, depth + 1);
+	if (path_build(ctx, p, sizeof(p), "/sys/class/block/%s/slaves", kname) < 0)
+		return n;
+	d = opendir(p);
+	if (!d)
+		return n;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n = stack_add(ctx, de->d_name, names, n, max, depth + 1);
+	closedir(d);
+	return n;
+}
+
+int blkdev_stack(struct rosnap_ctx *ctx, const char *kname, char names[][32],
+		 int max)
+{
+	return stack_add(ctx, kname, names, 0, max, 0);
+}

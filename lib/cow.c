@@ -4,7 +4,14 @@
  * a hidden dm-linear device "NAME-cow".  The snapshot points at the linear
  * device, never at the RAM device, so that the store can be trimmed to the
  * size asked for (brd's devices are all one size), grown online by adding
- * a segment, and hidden from udev probing by its DM UUID.
+ * a segment, and hidden from udev probing by its DM UUID.  A RAM device
+ * is freed with the last layer that holds it.
+ *
+ * A merge reads from a layer of its own: an alias over the same RAM
+ * devices, or a layer over a journal file.  The kernel then loads the
+ * merge from the store's metadata on disk instead of handing over the old
+ * snapshot's in-memory state, which keeps the merge's progress visible in
+ * the status line even for a snapshot that had overflowed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -52,20 +59,32 @@ static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 		zram_destroy(ctx, part->id);
 	else if (backend == ROSNAP_BACKEND_BRD)
 		brd_release(ctx, part->id);
-	else if (backend == ROSNAP_BACKEND_FILE)
+	else if (backend == ROSNAP_BACKEND_FILE &&
+		 strncmp(part->kname, "loop", 4) == 0)
 		loop_wait_detached(ctx, part->kname);
 }
 
-/* The linear table joining all parts. */
-static int cow_targets(const struct cow *cow, struct dm_target *t,
-		       char params[][48])
+/* Create the linear device joining cow->part[]; uuid from u or new. */
+static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
+		      const struct rosnap_uuid *u)
 {
+	struct dm_target t[COW_MAX_PARTS];
+	char params[COW_MAX_PARTS][48];
 	uint64_t start = 0;
 	unsigned i;
 	int r;
 
+	if (u)
+		cow->id = *u;
+	else if ((r = uuid_new(&cow->id, UUID_COW, 0)) < 0)
+		return r;
+	r = uuid_format(&cow->id, cow->uuid, sizeof(cow->uuid));
+	if (r < 0)
+		return r;
+	cow->bytes = 0;
 	for (i = 0; i < cow->nparts; i++) {
-		r = linear_table(params[i], 48, cow->part[i].dev, 0);
+		r = linear_table(params[i], sizeof(params[i]), cow->part[i].dev,
+				 cow->part[i].offset);
 		if (r < 0)
 			return r;
 		t[i].start = start;
@@ -73,53 +92,90 @@ static int cow_targets(const struct cow *cow, struct dm_target *t,
 		snprintf(t[i].type, sizeof(t[i].type), "linear");
 		t[i].params = params[i];
 		start += t[i].length;
+		cow->bytes += cow->part[i].bytes;
 	}
+	r = dm_create(ctx, cow->name, cow->uuid, t, cow->nparts, DM_HIDDEN,
+		      &cow->devnum);
+	if (r < 0) {
+		log_err(ctx, "cannot create the copy-on-write layer %s: %s",
+			cow->name, strerror(-r));
+		return r;
+	}
+	cow->have_dm = true;
+	log_dbg(ctx, "created %s (%s) over /dev/%s", cow->name, cow->uuid,
+		cow->part[0].kname);
 	return 0;
+}
+
+static void cow_init(struct cow *cow, const char *name,
+		     enum rosnap_backend backend)
+{
+	memset(cow, 0, sizeof(*cow));
+	cow->backend = backend;
+	snprintf(cow->name, sizeof(cow->name), "%s", name);
 }
 
 int cow_create(struct rosnap_ctx *ctx, const char *name,
 	       enum rosnap_backend backend, uint64_t bytes, const char *algo,
 	       struct cow *cow)
 {
-	struct dm_target t[1];
-	char params[1][48];
-	char uuid[129];
-	struct rosnap_uuid u;
 	int r;
 
-	memset(cow, 0, sizeof(*cow));
-	cow->backend = backend;
-	cow->bytes = bytes;
-	snprintf(cow->name, sizeof(cow->name), "%s", name);
+	cow_init(cow, name, backend);
 	r = part_new(ctx, backend, bytes, algo, &cow->part[0]);
 	if (r < 0)
 		return r;
 	cow->nparts = 1;
-	r = uuid_new(&u, UUID_COW, 0);
-	if (r == 0)
-		r = uuid_format(&u, uuid, sizeof(uuid));
-	if (r == 0)
-		r = cow_targets(cow, t, params);
-	if (r == 0) {
-		r = dm_create(ctx, name, uuid, t, 1, DM_HIDDEN, &cow->devnum);
-		if (r < 0)
-			log_err(ctx, "cannot create the copy-on-write layer %s: %s",
-				name, strerror(-r));
-	}
+	r = make_layer(ctx, cow, NULL);
 	if (r < 0) {
 		part_free(ctx, backend, &cow->part[0]);
 		cow->nparts = 0;
-		return r;
 	}
-	cow->have_dm = true;
-	log_dbg(ctx, "created %s over /dev/%s", name, cow->part[0].kname);
-	return 0;
+	return r;
+}
+
+int cow_create_like(struct rosnap_ctx *ctx, const char *name,
+		    const struct cow *model, struct cow *cow)
+{
+	char algo[32] = "";
+
+	if (model->backend == ROSNAP_BACKEND_ZRAM && model->nparts)
+		zram_algorithm(ctx, model->part[0].id, algo, sizeof(algo));
+	return cow_create(ctx, name, model->backend, model->bytes,
+			  algo[0] ? algo : NULL, cow);
+}
+
+int cow_alias(struct rosnap_ctx *ctx, const char *name, const struct cow *src,
+	      const struct rosnap_uuid *u, struct cow *cow)
+{
+	cow_init(cow, name, src->backend);
+	memcpy(cow->part, src->part, sizeof(cow->part));
+	cow->nparts = src->nparts;
+	return make_layer(ctx, cow, u);
+}
+
+int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
+		       uint64_t offset, uint64_t bytes,
+		       const struct rosnap_uuid *u, struct cow *cow)
+{
+	struct cow_part *p = &cow->part[0];
+	int r;
+
+	cow_init(cow, name, ROSNAP_BACKEND_FILE);
+	p->dev = dev;
+	p->offset = offset;
+	p->bytes = bytes;
+	r = blkdev_kname(ctx, dev, p->kname, sizeof(p->kname));
+	if (r < 0)
+		return r;
+	cow->nparts = 1;
+	return make_layer(ctx, cow, u);
 }
 
 int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow)
 {
 	unsigned i;
-	int r = 0;
+	int r;
 
 	if (cow->have_dm) {
 		r = dm_remove(ctx, cow->name);
@@ -129,9 +185,24 @@ int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow)
 		}
 		cow->have_dm = false;
 	}
+	/* A device another layer still holds (a merge's alias) stays. */
 	for (i = 0; i < cow->nparts; i++)
-		part_free(ctx, cow->backend, &cow->part[i]);
+		if (blkdev_holders(ctx, cow->part[i].kname, NULL, 0) <= 0)
+			part_free(ctx, cow->backend, &cow->part[i]);
 	cow->nparts = 0;
+	return 0;
+}
+
+int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name)
+{
+	int r = dm_rename(ctx, cow->name, name, DM_HIDDEN);
+
+	if (r < 0) {
+		log_warn(ctx, "cannot rename %s to %s: %s", cow->name, name,
+			 strerror(-r));
+		return r;
+	}
+	snprintf(cow->name, sizeof(cow->name), "%s", name);
 	return 0;
 }
 
@@ -141,16 +212,14 @@ static enum rosnap_backend backend_of(const char *kname, unsigned *id)
 		return ROSNAP_BACKEND_ZRAM;
 	if (sscanf(kname, "ram%u", id) == 1)
 		return ROSNAP_BACKEND_BRD;
-	if (sscanf(kname, "loop%u", id) == 1)
-		return ROSNAP_BACKEND_FILE;
-	return ROSNAP_BACKEND_NONE;
+	/* A journal: a loop over a file, or a block device of its own. */
+	return ROSNAP_BACKEND_FILE;
 }
 
 int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)
 {
 	struct dm_target *t = NULL;
 	struct dm_info_ex info;
-	uint64_t offset;
 	int n, i, r;
 
 	memset(cow, 0, sizeof(*cow));
@@ -158,18 +227,20 @@ int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)
 	r = dm_info(ctx, name, &info);
 	if (r < 0)
 		return r;
+	if (uuid_parse(info.uuid, &cow->id) < 0 || cow->id.role != UUID_COW)
+		return -EINVAL;
+	snprintf(cow->uuid, sizeof(cow->uuid), "%s", info.uuid);
 	cow->devnum = info.devnum;
 	cow->have_dm = true;
 	n = dm_table(ctx, name, &t);
 	if (n < 0)
 		return n;
-	r = 0;
 	for (i = 0; i < n && i < COW_MAX_PARTS; i++) {
 		struct cow_part *p = &cow->part[i];
 		enum rosnap_backend b;
 
 		if (strcmp(t[i].type, "linear") != 0 ||
-		    linear_table_parse(t[i].params, &p->dev, &offset) < 0 ||
+		    linear_table_parse(t[i].params, &p->dev, &p->offset) < 0 ||
 		    blkdev_kname(ctx, p->dev, p->kname, sizeof(p->kname)) < 0) {
 			r = -EINVAL;
 			break;
@@ -184,7 +255,7 @@ int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)
 		cow->nparts++;
 	}
 	dm_targets_free(t, n);
-	if (r == 0 && (n > COW_MAX_PARTS || cow->backend == ROSNAP_BACKEND_NONE))
+	if (r == 0 && (n > COW_MAX_PARTS || n == 0))
 		r = -EINVAL;
 	if (r < 0)
 		log_dbg(ctx, "%s does not look like a rosnap COW layer", name);

@@ -87,15 +87,17 @@ int parse_u64(const char *s, uint64_t *val);
 int ram_percent(struct rosnap_ctx *ctx, unsigned percent, uint64_t *bytes);
 int meminfo_parse(const char *text, const char *key, uint64_t *bytes);
 
-/* uuid.c: "ROSNAP-<role>-<16 hex>[-ro][-loop]" */
+/* uuid.c: "ROSNAP-<role>-<16 hex>[-ro][-loop][-unprotect][-n<sectors>]" */
 enum uuid_role { UUID_SNAP, UUID_COW, UUID_RECOVER };
 #define UUID_F_ORIGIN_RO 0x1u   /* origin was read-only before rosnap */
 #define UUID_F_LOOP 0x2u        /* rosnap attached the origin's loop device */
+#define UUID_F_UNPROTECT 0x4u   /* merge source: leave unprotected after */
 #define UUID_ID_LEN 16
 struct rosnap_uuid {
 	enum uuid_role role;
 	char id[UUID_ID_LEN + 1];
 	unsigned flags;
+	uint64_t merge_total;   /* merge source: sectors to merge at start */
 };
 int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len);
 int uuid_parse(const char *s, struct rosnap_uuid *u);
@@ -194,6 +196,13 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len);
 /* Number of entries in /sys/class/block/KNAME/holders, or -errno. */
 int blkdev_holders(struct rosnap_ctx *ctx, const char *kname,
 		   char *first, size_t len);
+/*
+ * The devices KNAME is built on, itself included, bottom-most last: its
+ * whole disk if a partition, and what its slaves/ lead to.  Returns the
+ * count; names[] gets up to max kernel names.
+ */
+int blkdev_stack(struct rosnap_ctx *ctx, const char *kname, char names[][32],
+		 int max);
 /* The kernel name of the whole disk of a partition (itself otherwise). */
 int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname,
 		      char *disk, size_t len);
@@ -208,6 +217,8 @@ int mountinfo_find(const char *text, const dev_t *devs, unsigned n,
 		   struct mount_hit *hit);
 int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
 	       struct mount_hit *hit);
+/* The block device behind a filesystem's st_dev (btrfs: from mountinfo). */
+int mount_block_device(struct rosnap_ctx *ctx, dev_t st_dev, dev_t *dev);
 
 /* module.c */
 struct kmod_need {
@@ -262,10 +273,13 @@ struct origin {
 	bool loop;            /* we attached it */
 	bool ro_set;          /* we set BLKROSET */
 	char fstype[32];
+	char fsuuid[64];
 	unsigned fs_block_size;
 	bool has_ptable;
 };
 int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o);
+/* An origin already in use by a rosnap device: no "is it free" checks. */
+int origin_open_devnum(struct rosnap_ctx *ctx, dev_t dev, struct origin *o);
 int origin_protect(struct rosnap_ctx *ctx, struct origin *o);
 void origin_close(struct rosnap_ctx *ctx, struct origin *o, bool restore_ro);
 /* Does the origin need a logical block size below zram's 4096? */
@@ -278,12 +292,15 @@ enum small_blocks origin_small_blocks(const struct origin *o, char *why,
 struct cow_part {
 	dev_t dev;
 	char kname[32];
-	unsigned id;          /* zram id, brd index */
+	unsigned id;          /* zram id, brd index, loop number */
+	uint64_t offset;      /* sectors into the part */
 	uint64_t bytes;
 };
 struct cow {
 	enum rosnap_backend backend;
 	char name[128];
+	char uuid[129];
+	struct rosnap_uuid id;
 	dev_t devnum;
 	uint64_t bytes;
 	unsigned nparts;
@@ -293,13 +310,87 @@ struct cow {
 int cow_create(struct rosnap_ctx *ctx, const char *name,
 	       enum rosnap_backend backend, uint64_t bytes, const char *algo,
 	       struct cow *cow);
+/* A second layer over the same RAM devices (a merge reads from it). */
+int cow_alias(struct rosnap_ctx *ctx, const char *name, const struct cow *src,
+	      const struct rosnap_uuid *u, struct cow *cow);
+/* A layer over a journal: a loop device or a block device, at offset. */
+int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
+		       uint64_t offset, uint64_t bytes,
+		       const struct rosnap_uuid *u, struct cow *cow);
+/* Remove the layer, and its RAM devices unless another layer holds them. */
 int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
+int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name);
+/* Make a fresh store like an existing one: same backend, size, algorithm. */
+int cow_create_like(struct rosnap_ctx *ctx, const char *name,
+		    const struct cow *model, struct cow *cow);
 /* Reconstruct from the name of an existing cow layer. */
 int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow);
 unsigned cow_block_size(enum rosnap_backend backend);
 /* Memory the store really uses, and the data it holds before compression. */
 int cow_ram_used(struct rosnap_ctx *ctx, const struct cow *cow,
 		 uint64_t *ram, uint64_t *data, bool *exact);
+
+/* journal.c: the copy of a COW that a power-loss-safe merge reads from */
+#define JOURNAL_HEADER_BYTES 4096u
+#define JOURNAL_VERSION 1u
+enum journal_state { JOURNAL_COPYING = 1, JOURNAL_MERGING = 2 };
+#define JOURNAL_F_UNPROTECT 0x1u
+struct journal_header {
+	uint32_t version;
+	uint32_t state;
+	uint64_t data_bytes;      /* bytes of COW after the header */
+	uint32_t chunk_sectors;
+	uint32_t flags;
+	uint64_t origin_size;
+	uint64_t created;         /* seconds since the epoch */
+	char origin_uuid[64];     /* the origin's filesystem UUID, or "" */
+	char origin_path[128];    /* where the origin was, a hint */
+	char name[128];           /* the rosnap device merged */
+};
+int journal_encode(const struct journal_header *h, unsigned char *buf);
+/* Verify and decode; *why names what is wrong. */
+int journal_decode(const unsigned char *buf, struct journal_header *h,
+		   const char **why);
+/* Check the kernel's persistent-store header at the start of the COW. */
+int cow_header_check(const unsigned char *buf, uint32_t chunk_sectors,
+		     const char **why);
+struct journal {
+	char path[PATH_MAX];
+	int fd;
+	bool blkdev;              /* a block device rather than a file */
+	struct journal_header h;
+};
+/* Refuse a place that is on the origin, on the device, or in RAM. */
+int journal_check_place(struct rosnap_ctx *ctx, const char *path,
+			dev_t origin, dev_t top, const char *name);
+int journal_create(struct rosnap_ctx *ctx, const char *path,
+		   const struct journal_header *h, struct journal *j);
+int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
+		 uint64_t bytes);
+int journal_set_state(struct rosnap_ctx *ctx, struct journal *j,
+		      enum journal_state state);
+int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j);
+/* Delete a file journal, or wipe the header of a block device. */
+int journal_remove(struct rosnap_ctx *ctx, struct journal *j);
+void journal_close(struct journal *j);
+
+/* merge.c */
+/*
+ * Poll a snapshot-merge device until its store is merged.  total: bytes
+ * to merge at the start, for the progress callback.  Returns 0 when
+ * merged, 1 when the device is no longer merging, 2 when the callback
+ * stopped the wait, or -errno (-EIO: the kernel's merge failed).
+ */
+int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
+		rosnap_progress_fn progress, void *userdata);
+/* Load a device's next table: "snapshot", "snapshot-merge" or "linear". */
+int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	       const char *type, dev_t cow, uint32_t chunk_bytes);
+/* Resume into the loaded table; on failure, back to the live one. */
+int swap_table(struct rosnap_ctx *ctx, const struct rosnap_device *d);
+/* Around a suspend that may hold the root filesystem: nothing may page in. */
+void memory_lock(struct rosnap_ctx *ctx);
+void memory_unlock(void);
 
 /* lock.c: one lock for every operation that changes devices */
 int lock_acquire(struct rosnap_ctx *ctx);
@@ -327,10 +418,15 @@ struct rosnap_device {
 	uint64_t size;
 	uint64_t cow_size;
 	uint64_t cow_used;
+	uint64_t cow_meta;
+	uint64_t merge_remaining;  /* bytes */
+	char journal[PATH_MAX];
 	uint64_t data_bytes;
 	uint64_t ram_used;
 	struct cow cow;
 };
+/* What to call the origin in messages: the disk image, or the device. */
+const char *device_origin_label(const struct rosnap_device *d);
 /* Resolve NAME or a path to a dm device name. */
 int device_resolve_name(struct rosnap_ctx *ctx, const char *arg, char *name,
 			size_t len);

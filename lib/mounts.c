@@ -4,8 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -82,44 +83,114 @@ int mountinfo_find(const char *text, const dev_t *devs, unsigned n,
 	return 0;
 }
 
-int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
-	       struct mount_hit *hit)
+/* /proc/self/mountinfo, whole, in a malloc'd string. */
+static int read_mountinfo(struct rosnap_ctx *ctx, char **out)
 {
 	char *text = NULL;
 	size_t cap = 0, used = 0;
 	ssize_t got;
-	int fd, r;
+	int fd, r = 0;
 
 	fd = path_open(ctx, O_RDONLY, "/proc/self/mountinfo");
 	if (fd < 0)
 		return fd;
-	/* mountinfo can be long; read it whole. */
 	for (;;) {
 		if (cap - used < 4096) {
 			char *t = realloc(text, cap + 65536);
 
 			if (!t) {
 				r = -ENOMEM;
-				goto out;
+				break;
 			}
 			text = t;
 			cap += 65536;
 		}
 		got = read(fd, text + used, cap - used - 1);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
 			r = -errno;
-			goto out;
-		}
-		if (got == 0)
+		if (got <= 0)
 			break;
 		used += (size_t)got;
 	}
-	text[used] = '\0';
-	r = mountinfo_find(text, devs, n, hit);
-out:
-	free(text);
 	close(fd);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	text[used] = '\0';
+	*out = text;
+	return 0;
+}
+
+int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
+	       struct mount_hit *hit)
+{
+	char *text;
+	int r;
+
+	r = read_mountinfo(ctx, &text);
+	if (r < 0)
+		return r;
+	r = mountinfo_find(text, devs, n, hit);
+	free(text);
 	return r;
+}
+
+/* mountinfo's source field (after " - TYPE ") for a mount of st_dev. */
+static int source_of(const char *text, dev_t st_dev, char *src, size_t len)
+{
+	const char *line = text;
+	char buf[4096];
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		char *sep, *type, *source, *save = NULL;
+		dev_t dev;
+		char *field;
+
+		if (n < sizeof(buf)) {
+			memcpy(buf, line, n);
+			buf[n] = '\0';
+			field = strtok_r(buf, " ", &save);
+			field = field ? strtok_r(NULL, " ", &save) : NULL;
+			field = field ? strtok_r(NULL, " ", &save) : NULL;
+			sep = field ? strstr(save, " - ") : NULL;
+			if (field && sep && devnum_parse(field, &dev) == 0 &&
+			    dev == st_dev) {
+				type = strtok_r(sep + 3, " ", &save);
+				source = type ? strtok_r(NULL, " ", &save) : NULL;
+				if (source) {
+					unescape(source);
+					snprintf(src, len, "%s", source);
+					return 1;
+				}
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+int mount_block_device(struct rosnap_ctx *ctx, dev_t st_dev, dev_t *dev)
+{
+	char *text = NULL, src[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (major(st_dev) != 0) {
+		*dev = st_dev;
+		return 0;
+	}
+	r = read_mountinfo(ctx, &text);
+	if (r < 0)
+		return r;
+	r = source_of(text, st_dev, src, sizeof(src));
+	free(text);
+	if (r <= 0 || stat(src, &st) < 0 || !S_ISBLK(st.st_mode))
+		return -ENODEV;
+	*dev = st.st_rdev;
+	return 0;
 }

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * DM UUIDs of rosnap devices: "ROSNAP-<role>-<id>[-ro][-loop]".
+ * DM UUIDs of rosnap devices: "ROSNAP-<role>-<id>[-ro][-loop]...".
  *
  * The UUID is the only place besides the table where the kernel keeps
  * something for us, so the facts rosnap needs to undo its work and that
  * the table cannot tell are recorded here: whether the origin was already
- * read-only, and whether rosnap attached the origin's loop device.
+ * read-only, whether rosnap attached the origin's loop device, and, on
+ * the copy-on-write layer a merge reads from, how much there was to merge
+ * and whether the device is to be left unprotected afterwards.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -26,6 +29,7 @@ static const struct {
 } flag_words[] = {
 	{ UUID_F_ORIGIN_RO, "ro" },
 	{ UUID_F_LOOP, "loop" },
+	{ UUID_F_UNPROTECT, "unprotect" },
 };
 
 int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len)
@@ -48,6 +52,11 @@ int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len)
 		if (n < 0 || (size_t)n >= len - used)
 			return -ENOSPC;
 		used += (size_t)n;
+	}
+	if (u->merge_total) {
+		n = snprintf(buf + used, len - used, "-n%" PRIu64, u->merge_total);
+		if (n < 0 || (size_t)n >= len - used)
+			return -ENOSPC;
 	}
 	return 0;
 }
@@ -96,10 +105,23 @@ int uuid_parse(const char *s, struct rosnap_uuid *u)
 	memcpy(u->id, p, n);
 	u->id[n] = '\0';
 	u->flags = 0;
+	u->merge_total = 0;
 	while (dash) {
 		p = dash + 1;
 		dash = strchr(p, '-');
 		n = dash ? (size_t)(dash - p) : strlen(p);
+		if (*p == 'n' && n > 1 && n <= 21 && !u->merge_total) {
+			char num[21];
+
+			memcpy(num, p + 1, n - 1);
+			num[n - 1] = '\0';
+			if (parse_u64(num, &u->merge_total) < 0 || !u->merge_total ||
+			    num[0] == '0')
+				return -EINVAL;
+			continue;
+		}
+		if (u->merge_total)
+			return -EINVAL;
 		for (i = 0; i < ARRAY_SIZE(flag_words); i++)
 			if (strlen(flag_words[i].word) == n &&
 			    strncmp(p, flag_words[i].word, n) == 0)
@@ -136,5 +158,6 @@ int uuid_new(struct rosnap_uuid *u, enum uuid_role role, unsigned flags)
 	u->id[UUID_ID_LEN] = '\0';
 	u->role = role;
 	u->flags = flags;
+	u->merge_total = 0;
 	return 0;
 }

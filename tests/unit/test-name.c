@@ -95,8 +95,19 @@ static void uuid_roundtrip(void **state)
 static void uuid_parse_exact(void **state)
 {
 	struct rosnap_uuid u;
+	char buf[129];
 
 	(void)state;
+	assert_int_equal(uuid_parse("ROSNAP-cow-0123456789abcdef-unprotect-n123456",
+				    &u), 0);
+	assert_int_equal(u.role, UUID_COW);
+	assert_int_equal(u.flags, UUID_F_UNPROTECT);
+	assert_true(u.merge_total == 123456);
+	assert_int_equal(uuid_format(&u, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "ROSNAP-cow-0123456789abcdef-unprotect-n123456");
+	assert_int_equal(uuid_parse("ROSNAP-cow-0123456789abcdef-n18446744073709551615",
+				    &u), 0);
+	assert_true(u.merge_total == UINT64_MAX);
 	assert_int_equal(uuid_parse("ROSNAP-snap-0123456789abcdef-ro-loop", &u), 0);
 	assert_int_equal(u.flags, UUID_F_ORIGIN_RO | UUID_F_LOOP);
 	assert_string_equal(u.id, "0123456789abcdef");
@@ -113,6 +124,10 @@ static void uuid_rejects(void **state)
 		"ROSNAP-boom-0123456789abcdef", "ROSNAP-snap-0123456789abcdef-",
 		"ROSNAP-snap-0123456789abcdef-rw", "ROSNAP-snap-0123456789abcdef-ro-ro",
 		"rosnap-snap-0123456789abcdef",
+		"ROSNAP-cow-0123456789abcdef-n", "ROSNAP-cow-0123456789abcdef-n0",
+		"ROSNAP-cow-0123456789abcdef-n012", "ROSNAP-cow-0123456789abcdef-nx",
+		"ROSNAP-cow-0123456789abcdef-n5-ro", "ROSNAP-cow-0123456789abcdef-n5-n6",
+		"ROSNAP-cow-0123456789abcdef-n18446744073709551616",
 	};
 	struct rosnap_uuid u;
 	size_t i;
