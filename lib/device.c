@@ -73,6 +73,11 @@ static int read_cow(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	if (d->cow.nparts)
 		snprintf(d->cow_device, sizeof(d->cow_device), "/dev/%s",
 			 d->cow.part[0].kname);
+	/* A merge from a journal: a loop over its file, or a device. */
+	if (d->backend == ROSNAP_BACKEND_FILE &&
+	    loop_backing_file(ctx, d->cow.part[0].kname, d->journal,
+			      sizeof(d->journal)) < 0)
+		snprintf(d->journal, sizeof(d->journal), "%s", d->cow_device);
 	if (d->backend == ROSNAP_BACKEND_ZRAM)
 		zram_algorithm(ctx, d->cow.part[0].id, d->compression,
 			       sizeof(d->compression));
@@ -106,6 +111,8 @@ static int read_snapshot(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		return r;
 	d->cow_size = st.total * SECTOR_SIZE;
 	d->cow_used = st.allocated * SECTOR_SIZE;
+	d->cow_meta = st.metadata * SECTOR_SIZE;
+	d->merge_remaining = d->cow_used - d->cow_meta;
 	if (st.invalid)
 		d->state = ROSNAP_STATE_INVALID;
 	else if (st.merge_failed)
@@ -117,9 +124,11 @@ static int read_snapshot(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	else
 		d->state = ROSNAP_STATE_ACTIVE;
 	r = read_cow(ctx, d);
-	/* An invalid snapshot reports no sizes: take the store's own. */
+	/* "Invalid" and "Overflow" come without sizes: take the store's own. */
 	if (r == 0 && !d->cow_size)
 		d->cow_size = d->cow.bytes;
+	if (st.overflow)
+		d->cow_used = d->cow_size;
 	return r;
 }
 
@@ -212,6 +221,11 @@ static int fill(struct rosnap_device *d)
 	if (d->origin_devnum)
 		origin_names(ctx, d);
 	return 0;
+}
+
+const char *device_origin_label(const struct rosnap_device *d)
+{
+	return d->origin_file[0] ? d->origin_file : d->origin;
 }
 
 int device_read(struct rosnap_ctx *ctx, const char *name,
@@ -446,4 +460,21 @@ _public_ uint64_t rosnap_device_get_ram_used(const struct rosnap_device *dev)
 _public_ bool rosnap_device_origin_was_ro(const struct rosnap_device *dev)
 {
 	return (dev->id.flags & UUID_F_ORIGIN_RO) != 0;
+}
+
+_public_ double rosnap_device_get_merge_progress(const struct rosnap_device *dev)
+{
+	uint64_t total = dev->cow.id.merge_total * SECTOR_SIZE;
+
+	/* "Merge failed" comes without figures. */
+	if (dev->state != ROSNAP_STATE_MERGING)
+		return -1.0;
+	if (!total || dev->merge_remaining >= total)
+		return dev->merge_remaining ? 0.0 : 1.0;
+	return (double)(total - dev->merge_remaining) / (double)total;
+}
+
+_public_ const char *rosnap_device_get_journal(const struct rosnap_device *dev)
+{
+	return dev->journal[0] ? dev->journal : NULL;
 }

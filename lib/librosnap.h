@@ -158,6 +158,75 @@ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
 int rosnap_remove(struct rosnap_ctx *ctx, const char *name);
 
 /* ------------------------------------------------------------------ */
+/* Merging, discarding, protecting again                              */
+
+#define ROSNAP_MERGE_NO_WAIT 0x1u   /* return as soon as the merge runs */
+#define ROSNAP_MERGE_UNPROTECT 0x2u /* afterwards: a plain mapping */
+
+struct rosnap_merge_opts {
+	uint32_t flags;             /* ROSNAP_MERGE_* */
+	const char *journal;        /* power-loss-safe: copy the COW here first */
+	uint64_t reserved[8];       /* must be 0 */
+};
+
+/*
+ * Called while a merge is waited for, with bytes merged and bytes to
+ * merge.  Returning non-zero stops the waiting (not the merge).
+ */
+typedef int (*rosnap_progress_fn)(struct rosnap_ctx *ctx, uint64_t done,
+				  uint64_t total, void *userdata);
+
+/*
+ * Write the changes of a rosnap device into its origin while the device
+ * stays in use.  Afterwards the device protects the origin again with a
+ * fresh, empty COW of the same kind and size, or, with
+ * ROSNAP_MERGE_UNPROTECT, maps the origin plainly.  With a journal, the
+ * COW is first copied to that file or block device (not on the origin, not
+ * in RAM) and merged from there, so that rosnap_recover() can finish the
+ * merge after a power cut.  Unless ROSNAP_MERGE_NO_WAIT, waits until the
+ * merge is done, calling progress (may be NULL).  On a device already
+ * merging, waits for that merge and finishes it.
+ *
+ * Returns 0, -ENODEV, -EINVAL (an invalid snapshot, nothing to merge, bad
+ * options), -EROFS (the origin cannot be written), -EEXIST (the journal
+ * exists), -EBUSY, -EIO (the kernel stopped the merge: "merge-failed";
+ * calling rosnap_merge() again retries), -EPERM.
+ */
+int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
+		 const struct rosnap_merge_opts *opts,
+		 rosnap_progress_fn progress, void *userdata);
+/* Wait for a running merge and finish it as rosnap_merge() would. */
+int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
+		      rosnap_progress_fn progress, void *userdata);
+
+#define ROSNAP_DISCARD_REMOVE 0x1u  /* remove the device instead */
+/*
+ * Throw the changes away: the device shows the pristine origin again,
+ * with a fresh COW of the same kind and size.  Refused with -EBUSY while
+ * the device is open.
+ */
+int rosnap_discard(struct rosnap_ctx *ctx, const char *name, uint32_t flags);
+
+/*
+ * Protect an unprotected device again, live, with a fresh COW of
+ * ram_bytes (0: the default share of memory).
+ */
+int rosnap_protect(struct rosnap_ctx *ctx, const char *name,
+		   uint64_t ram_bytes);
+
+/*
+ * Finish a journaled merge cut short (by a power cut): verify the journal
+ * at path, find its origin (or use origin, if not NULL), merge the rest
+ * and delete the journal.  A journal whose merge never started is just
+ * removed: the origin is unchanged.
+ * Returns 0, -EINVAL (not a journal, damaged, or the origin does not
+ * match), -ENODEV (origin not found), -EBUSY (origin in use), -EIO.
+ */
+int rosnap_recover(struct rosnap_ctx *ctx, const char *path,
+		   const char *origin, rosnap_progress_fn progress,
+		   void *userdata);
+
+/* ------------------------------------------------------------------ */
 /* Inspecting                                                         */
 
 /*
@@ -205,6 +274,10 @@ uint64_t rosnap_device_get_data_bytes(const struct rosnap_device *dev);
 uint64_t rosnap_device_get_ram_used(const struct rosnap_device *dev);
 /* True when the origin had been read-only before rosnap protected it. */
 bool rosnap_device_origin_was_ro(const struct rosnap_device *dev);
+/* While merging: the fraction merged, 0..1; otherwise a negative number. */
+double rosnap_device_get_merge_progress(const struct rosnap_device *dev);
+/* While merging with a journal: its path; otherwise NULL. */
+const char *rosnap_device_get_journal(const struct rosnap_device *dev);
 
 #ifdef __cplusplus
 }

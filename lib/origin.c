@@ -53,6 +53,7 @@ static int resolve_tag(struct rosnap_ctx *ctx, const char *spec, char *path,
 
 struct probe_result {
 	char fstype[32];
+	char uuid[64];
 	unsigned block_size;
 	bool ptable;
 	bool found;
@@ -96,6 +97,8 @@ static int probe(struct rosnap_ctx *ctx, const char *path, int fd,
 		res->found = true;
 		if (blkid_probe_lookup_value(pr, "TYPE", &v, NULL) == 0)
 			snprintf(res->fstype, sizeof(res->fstype), "%s", v);
+		if (blkid_probe_lookup_value(pr, "UUID", &v, NULL) == 0)
+			snprintf(res->uuid, sizeof(res->uuid), "%s", v);
 		if (blkid_probe_lookup_value(pr, "BLOCK_SIZE", &v, NULL) == 0)
 			res->block_size = (unsigned)strtoul(v, NULL, 10);
 		if (blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) == 0) {
@@ -272,9 +275,10 @@ static int check_free(struct rosnap_ctx *ctx, const char *spec,
 	return 0;
 }
 
+static int query(struct rosnap_ctx *ctx, const char *spec, struct origin *o);
+
 int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o)
 {
-	struct probe_result res;
 	char path[PATH_MAX];
 	struct stat st;
 	int r;
@@ -322,28 +326,59 @@ int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o)
 			goto fail;
 		}
 	}
-	if ((r = blkdev_size(o->fd, &o->size)) < 0 ||
-	    (r = blkdev_lbs(o->fd, &o->lbs)) < 0 ||
-	    (r = blkdev_get_ro(o->fd, &o->was_ro)) < 0) {
-		log_err(ctx, "cannot query %s: %s", spec, strerror(-r));
-		goto fail;
-	}
-	if (o->size < MIN_COW_BYTES) {
-		log_err(ctx, "%s is too small to protect (%llu bytes)", spec,
-			(unsigned long long)o->size);
-		r = -EINVAL;
-		goto fail;
-	}
-	r = probe(ctx, spec, o->fd, &res);
+	r = query(ctx, spec, o);
 	if (r < 0)
 		goto fail;
-	snprintf(o->fstype, sizeof(o->fstype), "%s", res.fstype);
-	o->fs_block_size = res.block_size;
-	o->has_ptable = res.ptable;
 	return 0;
 fail:
 	origin_close(ctx, o, true);
 	return r;
+}
+
+int origin_open_devnum(struct rosnap_ctx *ctx, dev_t dev, struct origin *o)
+{
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->devnum = dev;
+	r = blkdev_kname(ctx, dev, o->kname, sizeof(o->kname));
+	if (r < 0)
+		return r;
+	snprintf(o->path, sizeof(o->path), "/dev/%s", o->kname);
+	o->fd = blkdev_open(ctx, dev, O_RDONLY);
+	if (o->fd < 0)
+		return o->fd;
+	r = query(ctx, o->path, o);
+	if (r < 0)
+		origin_close(ctx, o, false);
+	return r;
+}
+
+/* Size, sector size, read-only flag, and what the origin holds. */
+static int query(struct rosnap_ctx *ctx, const char *spec, struct origin *o)
+{
+	struct probe_result res;
+	int r;
+
+	if ((r = blkdev_size(o->fd, &o->size)) < 0 ||
+	    (r = blkdev_lbs(o->fd, &o->lbs)) < 0 ||
+	    (r = blkdev_get_ro(o->fd, &o->was_ro)) < 0) {
+		log_err(ctx, "cannot query %s: %s", spec, strerror(-r));
+		return r;
+	}
+	if (o->size < MIN_COW_BYTES) {
+		log_err(ctx, "%s is too small to protect (%llu bytes)", spec,
+			(unsigned long long)o->size);
+		return -EINVAL;
+	}
+	r = probe(ctx, spec, o->fd, &res);
+	if (r < 0)
+		return r;
+	snprintf(o->fstype, sizeof(o->fstype), "%s", res.fstype);
+	snprintf(o->fsuuid, sizeof(o->fsuuid), "%s", res.uuid);
+	o->fs_block_size = res.block_size;
+	o->has_ptable = res.ptable;
+	return 0;
 }
 
 int origin_protect(struct rosnap_ctx *ctx, struct origin *o)

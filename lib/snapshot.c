@@ -330,14 +330,31 @@ static void explain_busy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 		"first", verb, d->name, d->open_count);
 }
 
+/* Layers of NAME that no table uses any more (a command cut short). */
+static void remove_layers(struct rosnap_ctx *ctx, const char *name)
+{
+	static const char *const suffixes[] = { COW_SUFFIX, COW_NEW_SUFFIX,
+						"-cow.merge" };
+	struct dm_info_ex info;
+	char layer[160];
+	struct cow c;
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		snprintf(layer, sizeof(layer), "%s%s", name, suffixes[i]);
+		if (dm_info(ctx, layer, &info) < 0 || info.open_count > 0 ||
+		    cow_load(ctx, layer, &c) < 0)
+			continue;
+		if (cow_destroy(ctx, &c) == 0)
+			log_info(ctx, "removed the leftover layer %s", layer);
+	}
+}
+
 /* Remove the leftovers of a device whose snapshot is gone. */
 static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
-	int r = cow_destroy(ctx, &d->cow);
-
-	if (r == 0)
-		log_info(ctx, "removed the leftover layer %s", d->cow_name);
-	return r;
+	remove_layers(ctx, d->name);
+	return 0;
 }
 
 static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
@@ -348,6 +365,14 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
 
 	if (!d->path[0])
 		return remove_orphan(ctx, d);
+	if (d->state == ROSNAP_STATE_MERGING ||
+	    d->state == ROSNAP_STATE_MERGE_FAILED) {
+		log_err(ctx, "cannot remove %s: it is merging, and removing it now "
+			"would leave %s half merged; wait for the merge ('rosnap "
+			"merge %s' waits and retries a failed one)", d->name,
+			device_origin_label(d), d->name);
+		return -EBUSY;
+	}
 	if (d->open_count > 0) {
 		explain_busy(ctx, d, "remove");
 		return -EBUSY;
@@ -367,9 +392,10 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	r = 0;
 	if (ofd >= 0 && !(d->id.flags & UUID_F_ORIGIN_RO) &&
 	    blkdev_set_ro(ofd, false) < 0)
-		log_warn(ctx, "cannot make %s writable again", d->origin);
+		log_warn(ctx, "cannot make %s writable again", device_origin_label(d));
 	if (d->cow.have_dm)
 		r = cow_destroy(ctx, &d->cow);
+	remove_layers(ctx, d->name);
 	log_info(ctx, "removed %s", d->name);
 out:
 	if (ofd >= 0)
@@ -391,6 +417,87 @@ _public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
 	r = rosnap_device_open(ctx, arg, &d);
 	if (r == 0)
 		r = remove_locked(ctx, d);
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}
+
+static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
+			  uint64_t ram)
+{
+	enum rosnap_backend backend = ROSNAP_BACKEND_AUTO;
+	char cowname[128];
+	struct origin o;
+	struct cow cow;
+	int r;
+
+	if (d->state != ROSNAP_STATE_UNPROTECTED) {
+		log_err(ctx, "%s is %s, not unprotected; protect applies after "
+			"'rosnap merge %s --unprotect'", d->name,
+			rosnap_state_name(d->state), d->name);
+		return -EINVAL;
+	}
+	r = origin_open_devnum(ctx, d->origin_devnum, &o);
+	if (r < 0)
+		return r;
+	r = choose_backend(ctx, device_origin_label(d), &o, ROSNAP_BACKEND_AUTO, &backend);
+	if (r == 0)
+		r = check_chunk(ctx, DEFAULT_CHUNK_BYTES, &o, backend);
+	if (r == 0 && !ram)
+		r = ram_percent(ctx, backend == ROSNAP_BACKEND_ZRAM ?
+					     ROSNAP_DEFAULT_RAM_PERCENT_ZRAM :
+					     ROSNAP_DEFAULT_RAM_PERCENT_BRD,
+				&ram);
+	if (r == 0 && (size_t)snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX,
+				       d->name) >= sizeof(cowname))
+		r = -ENAMETOOLONG;
+	if (r == 0)
+		r = cow_create(ctx, cowname, backend,
+			       (ram + DEFAULT_CHUNK_BYTES - 1) / DEFAULT_CHUNK_BYTES *
+				       DEFAULT_CHUNK_BYTES, NULL, &cow);
+	if (r < 0)
+		goto out;
+	memory_lock(ctx);
+	/* Suspending flushes the filesystem's writes to the origin first. */
+	r = dm_suspend(ctx, d->name, false);
+	if (r == 0) {
+		r = blkdev_set_ro(o.fd, true);
+		if (r == 0)
+			r = reload_top(ctx, d, "snapshot", cow.devnum,
+				       DEFAULT_CHUNK_BYTES);
+		if (r == 0)
+			r = swap_table(ctx, d);
+		else
+			dm_resume(ctx, d->name, DM_PUBLIC);
+	}
+	memory_unlock();
+	if (r < 0) {
+		blkdev_set_ro(o.fd, false);
+		cow_destroy(ctx, &cow);
+		goto out;
+	}
+	log_info(ctx, "%s protects %s again", d->name, device_origin_label(d));
+out:
+	origin_close(ctx, &o, false);
+	return r;
+}
+
+_public_ int rosnap_protect(struct rosnap_ctx *ctx, const char *name,
+			    uint64_t ram_bytes)
+{
+	struct rosnap_create_opts opts = { .ram_bytes = ram_bytes };
+	struct rosnap_device *d = NULL;
+	int r;
+
+	r = check_opts(ctx, &opts);
+	if (r < 0)
+		return r;
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r == 0)
+		r = protect_locked(ctx, d, ram_bytes);
 	rosnap_device_unref(d);
 	lock_release(ctx);
 	return r;

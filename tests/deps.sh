@@ -9,7 +9,7 @@
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
-	libkmod-dev libsmartcols-dev libcmocka-dev"
+	libkmod-dev libsmartcols-dev libcmocka-dev zlib1g-dev"
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	dosfstools dmsetup fdisk util-linux"
 

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The merge journal: a copy of a RAM COW on persistent storage, which a
+ * power-loss-safe merge reads from instead of RAM.
+ *
+ *   0     header (4096 bytes, little-endian, CRC32 at its end)
+ *   4096  the COW as the kernel wrote it (persistent store format),
+ *         data_bytes long
+ *
+ * The header says which origin the copy belongs to and whether the copy
+ * was complete ("merging") or not ("copying": the merge never started and
+ * the origin is untouched).  While merging, the kernel updates the copy in
+ * place (merged chunks, writes during the merge), exactly as it would a
+ * persistent snapshot on disk; that format is designed to be resumed after
+ * a crash, so the copy's own checksum is only the kernel's header check.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "internal.h"
+
+static const char journal_magic[8] = { 'R', 'O', 'S', 'N', 'A', 'P', 'J', '\n' };
+
+/* Field offsets in the header. */
+enum {
+	OFF_MAGIC = 0,
+	OFF_VERSION = 8,
+	OFF_STATE = 12,
+	OFF_HEADER_BYTES = 16,
+	OFF_DATA_BYTES = 24,
+	OFF_CHUNK = 32,
+	OFF_FLAGS = 36,
+	OFF_ORIGIN_SIZE = 40,
+	OFF_CREATED = 48,
+	OFF_ORIGIN_UUID = 56,
+	OFF_ORIGIN_PATH = 120,
+	OFF_NAME = 248,
+	OFF_END = 376,
+	OFF_CRC = JOURNAL_HEADER_BYTES - 4,
+};
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static uint32_t header_crc(const unsigned char *buf)
+{
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, OFF_CRC);
+}
+
+static int put_str(unsigned char *dst, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		return -ENAMETOOLONG;
+	memset(dst, 0, size);
+	memcpy(dst, s, n);
+	return 0;
+}
+
+/* A string field must end within its size and hold printable ASCII. */
+static int get_str(char *dst, const unsigned char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size && src[i]; i++)
+		if (src[i] < 0x20 || src[i] > 0x7e)
+			return -EINVAL;
+	if (i == size)
+		return -EINVAL;
+	memcpy(dst, src, i + 1);
+	return 0;
+}
+
+int journal_encode(const struct journal_header *h, unsigned char *buf)
+{
+	memset(buf, 0, JOURNAL_HEADER_BYTES);
+	memcpy(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic));
+	put32(buf + OFF_VERSION, JOURNAL_VERSION);
+	put32(buf + OFF_STATE, h->state);
+	put64(buf + OFF_HEADER_BYTES, JOURNAL_HEADER_BYTES);
+	put64(buf + OFF_DATA_BYTES, h->data_bytes);
+	put32(buf + OFF_CHUNK, h->chunk_sectors);
+	put32(buf + OFF_FLAGS, h->flags);
+	put64(buf + OFF_ORIGIN_SIZE, h->origin_size);
+	put64(buf + OFF_CREATED, h->created);
+	if (put_str(buf + OFF_ORIGIN_UUID, OFF_ORIGIN_PATH - OFF_ORIGIN_UUID,
+		    h->origin_uuid) < 0 ||
+	    put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
+		    h->origin_path) < 0 ||
+	    put_str(buf + OFF_NAME, OFF_END - OFF_NAME, h->name) < 0)
+		return -ENAMETOOLONG;
+	put32(buf + OFF_CRC, header_crc(buf));
+	return 0;
+}
+
+int journal_decode(const unsigned char *buf, struct journal_header *h,
+		   const char **why)
+{
+	const char *reason;
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	if (memcmp(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic))) {
+		reason = "it is not a rosnap merge journal (no magic)";
+		goto bad;
+	}
+	if (get32(buf + OFF_CRC) != header_crc(buf)) {
+		reason = "its header checksum is wrong";
+		goto bad;
+	}
+	h->version = get32(buf + OFF_VERSION);
+	if (h->version != JOURNAL_VERSION) {
+		reason = "it has a journal version this rosnap does not know";
+		goto bad;
+	}
+	h->state = get32(buf + OFF_STATE);
+	h->data_bytes = get64(buf + OFF_DATA_BYTES);
+	h->chunk_sectors = get32(buf + OFF_CHUNK);
+	h->flags = get32(buf + OFF_FLAGS);
+	h->origin_size = get64(buf + OFF_ORIGIN_SIZE);
+	h->created = get64(buf + OFF_CREATED);
+	reason = "its header holds impossible values";
+	if (get64(buf + OFF_HEADER_BYTES) != JOURNAL_HEADER_BYTES ||
+	    (h->state != JOURNAL_COPYING && h->state != JOURNAL_MERGING) ||
+	    h->data_bytes % SECTOR_SIZE || h->data_bytes > (UINT64_MAX >> 1) ||
+	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
+	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||
+	    (h->flags & ~JOURNAL_F_UNPROTECT) || !h->origin_size ||
+	    h->origin_size % SECTOR_SIZE)
+		goto bad;
+	if (h->state == JOURNAL_MERGING &&
+	    h->data_bytes < 2ULL * h->chunk_sectors * SECTOR_SIZE)
+		goto bad;
+	if (get_str(h->origin_uuid, buf + OFF_ORIGIN_UUID,
+		    sizeof(h->origin_uuid)) < 0 ||
+	    get_str(h->origin_path, buf + OFF_ORIGIN_PATH,
+		    sizeof(h->origin_path)) < 0 ||
+	    get_str(h->name, buf + OFF_NAME, sizeof(h->name)) < 0)
+		goto bad;
+	for (i = OFF_END; i < OFF_CRC; i++)
+		if (buf[i])
+			goto bad;
+	return 0;
+bad:
+	if (why)
+		*why = reason;
+	return -EINVAL;
+}
+
+/* dm-snapshot's persistent store header: magic "SnAp", valid, version 1. */
+#define SNAP_MAGIC 0x70416e53u
+
+int cow_header_check(const unsigned char *buf, uint32_t chunk_sectors,
+		     const char **why)
+{
+	const char *reason = NULL;
+
+	if (get32(buf) != SNAP_MAGIC)
+		reason = "the copy holds no snapshot store";
+	else if (get32(buf + 4) != 1)
+		reason = "the copied snapshot store is marked invalid";
+	else if (get32(buf + 8) != 1)
+		reason = "the copied snapshot store has an unknown version";
+	else if (get32(buf + 12) != chunk_sectors)
+		reason = "the copied snapshot store's chunk size does not match";
+	if (reason && why)
+		*why = reason;
+	return reason ? -EINVAL : 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The block device holding path, or path itself if it is one. */
+static int place_device(struct rosnap_ctx *ctx, const char *path, dev_t *dev,
+			bool *is_blkdev)
+{
+	struct statfs sfs;
+	struct stat st;
+	char *copy;
+	int r;
+
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+		*dev = st.st_rdev;
+		*is_blkdev = true;
+		return 0;
+	}
+	*is_blkdev = false;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	r = stat(dirname(copy), &st) < 0 ? -errno : 0;
+	if (r == 0 && statfs(copy, &sfs) == 0 &&
+	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)) {
+		log_err(ctx, "journal %s would be in RAM (%s is a tmpfs) and "
+			"would not survive a power cut; put it on a disk",
+			path, copy);
+		r = -EINVAL;
+	}
+	if (r == -ENOENT || r == -ENOTDIR)
+		log_err(ctx, "journal %s: the directory %s does not exist", path,
+			copy);
+	free(copy);
+	if (r < 0)
+		return r;
+	r = mount_block_device(ctx, st.st_dev, dev);
+	if (r < 0)
+		log_err(ctx, "journal %s: cannot tell which disk holds it; put it "
+			"on a filesystem on a disk, or give a block device", path);
+	return r;
+}
+
+int journal_check_place(struct rosnap_ctx *ctx, const char *path,
+			dev_t origin, dev_t top, const char *name)
+{
+	char names[32][32], okname[64], tkname[64], kname[64];
+	struct stat st;
+	bool is_blkdev;
+	dev_t dev;
+	int n, i, r;
+
+	if (!path || path[0] != '/') {
+		log_err(ctx, "the journal must be an absolute path");
+		return -EINVAL;
+	}
+	if (stat(path, &st) == 0 && !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "journal %s already exists; if it is the journal of "
+			"an interrupted merge, run 'rosnap recover %s', otherwise "
+			"choose another path", path, path);
+		return -EEXIST;
+	}
+	r = place_device(ctx, path, &dev, &is_blkdev);
+	if (r < 0)
+		return r;
+	if (blkdev_kname(ctx, dev, kname, sizeof(kname)) < 0 ||
+	    blkdev_kname(ctx, origin, okname, sizeof(okname)) < 0 ||
+	    blkdev_kname(ctx, top, tkname, sizeof(tkname)) < 0)
+		return -ENODEV;
+	n = blkdev_stack(ctx, kname, names, 32);
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], tkname) == 0) {
+			log_err(ctx, "journal %s is on %s itself: it is in RAM, "
+				"and in the device being merged; put it on another "
+				"disk", path, name);
+			return -EINVAL;
+		}
+		if (strcmp(names[i], okname) == 0) {
+			log_err(ctx, "journal %s is on /dev/%s, the origin being "
+				"merged; put it on another disk", path, okname);
+			return -EINVAL;
+		}
+		if (strncmp(names[i], "zram", 4) == 0 ||
+		    strncmp(names[i], "ram", 3) == 0) {
+			log_err(ctx, "journal %s is on /dev/%s, a RAM disk; it "
+				"would not survive a power cut", path, names[i]);
+			return -EINVAL;
+		}
+	}
+	if (is_blkdev) {
+		/* The origin on a partition of this disk is fine; the reverse
+		 * (the journal a partition of the origin) was caught above. */
+		n = blkdev_stack(ctx, okname, names, 32);
+		for (i = 0; i < n; i++)
+			if (strcmp(names[i], kname) == 0) {
+				log_err(ctx, "journal %s holds the origin /dev/%s; "
+					"use a device of its own", path, okname);
+				return -EINVAL;
+			}
+	}
+	return 0;
+}
+
+static int write_header(struct rosnap_ctx *ctx, struct journal *j)
+{
+	unsigned char buf[JOURNAL_HEADER_BYTES];
+	ssize_t n;
+	int r;
+
+	r = journal_encode(&j->h, buf);
+	if (r < 0)
+		return r;
+	n = pwrite(j->fd, buf, sizeof(buf), 0);
+	if (n != (ssize_t)sizeof(buf) || fsync(j->fd) < 0) {
+		r = n < 0 || n == (ssize_t)sizeof(buf) ? -errno : -EIO;
+		log_err(ctx, "cannot write the journal header to %s: %s", j->path,
+			strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int journal_create(struct rosnap_ctx *ctx, const char *path,
+		   const struct journal_header *h, struct journal *j)
+{
+	struct stat st;
+	uint64_t size;
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	j->h = *h;
+	j->h.version = JOURNAL_VERSION;
+	j->h.state = JOURNAL_COPYING;
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+		j->blkdev = true;
+		j->fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
+	} else {
+		j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+					   O_CLOEXEC, 0600);
+	}
+	if (j->fd < 0) {
+		r = -errno;
+		log_err(ctx, "cannot create the journal %s: %s", path,
+			strerror(-r));
+		return r;
+	}
+	size = JOURNAL_HEADER_BYTES + h->data_bytes;
+	if (j->blkdev) {
+		r = blkdev_size(j->fd, &size);
+		if (r == 0 && size < JOURNAL_HEADER_BYTES + h->data_bytes) {
+			char need[32];
+
+			rosnap_format_size(JOURNAL_HEADER_BYTES + h->data_bytes,
+					   need, sizeof(need));
+			log_err(ctx, "journal device %s is too small: the copy needs "
+				"%s", path, need);
+			r = -ENOSPC;
+		}
+	} else {
+		/* Reserve the space now: no ENOSPC half-way through the copy. */
+		r = posix_fallocate(j->fd, 0, (off_t)size);
+		r = -r;
+		if (r < 0)
+			log_err(ctx, "cannot make room for the journal %s: %s", path,
+				strerror(-r));
+	}
+	if (r == 0)
+		r = write_header(ctx, j);
+	if (r == 0 && !j->blkdev)
+		r = fsync_dir(path);
+	if (r < 0) {
+		journal_remove(ctx, j);
+		journal_close(j);
+	}
+	return r;
+}
+
+int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
+		 uint64_t bytes)
+{
+	static const size_t bufsize = 1024 * 1024;
+	uint64_t done = 0;
+	char *buf;
+	ssize_t n;
+	int r = 0;
+
+	buf = malloc(bufsize);
+	if (!buf)
+		return -ENOMEM;
+	while (done < bytes) {
+		size_t want = bytes - done < bufsize ? (size_t)(bytes - done) : bufsize;
+
+		n = pread(src, buf, want, (off_t)done);
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		if (pwrite(j->fd, buf, (size_t)n,
+			   (off_t)(JOURNAL_HEADER_BYTES + done)) != n) {
+			r = -errno ? -errno : -EIO;
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	free(buf);
+	if (r == 0 && fdatasync(j->fd) < 0)
+		r = -errno;
+	if (r < 0)
+		log_err(ctx, "cannot copy the changes into the journal %s: %s",
+			j->path, strerror(-r));
+	return r;
+}
+
+int journal_set_state(struct rosnap_ctx *ctx, struct journal *j,
+		      enum journal_state state)
+{
+	j->h.state = state;
+	return write_header(ctx, j);
+}
+
+int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j)
+{
+	unsigned char buf[JOURNAL_HEADER_BYTES];
+	const char *why = NULL;
+	struct stat st;
+	uint64_t size;
+	ssize_t n;
+	int r;
+
+	memset(j, 0, sizeof(*j));
+	j->fd = -1;
+	snprintf(j->path, sizeof(j->path), "%s", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "%s is not a file or a block device", path);
+		return -EINVAL;
+	}
+	j->fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (j->fd < 0) {
+		r = -errno;
+		log_err(ctx, "cannot open the journal %s: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(j->fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		log_err(ctx, "%s is not a file or a block device", path);
+		r = -EINVAL;
+		goto fail;
+	}
+	j->blkdev = S_ISBLK(st.st_mode);
+	n = pread(j->fd, buf, sizeof(buf), 0);
+	if (n != (ssize_t)sizeof(buf)) {
+		log_err(ctx, "%s is not a rosnap merge journal: too short", path);
+		r = -EINVAL;
+		goto fail;
+	}
+	r = journal_decode(buf, &j->h, &why);
+	if (r < 0) {
+		log_err(ctx, "%s is not a usable rosnap merge journal: %s", path,
+			why);
+		goto fail;
+	}
+	if (j->blkdev)
+		r = blkdev_size(j->fd, &size);
+	else
+		size = (uint64_t)st.st_size;
+	if (r == 0 && size < JOURNAL_HEADER_BYTES + j->h.data_bytes) {
+		log_err(ctx, "journal %s is shorter than its header says: it was "
+			"cut", path);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		goto fail;
+	if (j->h.state == JOURNAL_MERGING) {
+		n = pread(j->fd, buf, 16, JOURNAL_HEADER_BYTES);
+		if (n != 16 || cow_header_check(buf, j->h.chunk_sectors, &why) < 0) {
+			log_err(ctx, "journal %s is damaged: %s", path,
+				n != 16 ? "cannot read it" : why);
+			r = -EINVAL;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	journal_close(j);
+	return r;
+}
+
+int journal_remove(struct rosnap_ctx *ctx, struct journal *j)
+{
+	static const unsigned char zero[JOURNAL_HEADER_BYTES];
+	int r = 0;
+
+	if (j->blkdev) {
+		if (j->fd < 0 || pwrite(j->fd, zero, sizeof(zero), 0) !=
+					 (ssize_t)sizeof(zero) ||
+		    fsync(j->fd) < 0)
+			r = -errno ? -errno : -EIO;
+	} else if (unlink(j->path) < 0) {
+		r = -errno;
+	} else {
+		fsync_dir(j->path);
+	}
+	if (r < 0)
+		log_warn(ctx, "cannot remove the journal %s: %s", j->path,
+			 strerror(-r));
+	return r;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+}

@@ -1,0 +1,672 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Merging, discarding and protecting again, live.
+ *
+ * A merge reloads the device's own table as "snapshot-merge" over a layer
+ * of its own (an alias of the RAM store, or a journal copy of it): the
+ * kernel reads the store from disk and writes every changed chunk into
+ * the origin while the device stays mounted.  When it is done the device
+ * is reloaded directly as a "snapshot" over a fresh store, so the origin
+ * is never exposed to writes outside a merge (or as a plain "linear"
+ * mapping, with ROSNAP_MERGE_UNPROTECT).
+ *
+ * While a device that may hold the root filesystem is suspended, nothing
+ * may wait for it: memory is locked so rosnap's own code needs no reads,
+ * and the journal is synced with fdatasync(), never sync() (which waits
+ * for the frozen filesystem).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MERGE_SUFFIX "-cow.merge"
+
+void memory_lock(struct rosnap_ctx *ctx)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_dbg(ctx, "mlockall: %s", strerror(errno));
+}
+
+void memory_unlock(void)
+{
+	munlockall();
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int layer_name(char *buf, size_t len, const char *name,
+		      const char *suffix)
+{
+	int n = snprintf(buf, len, "%s%s", name, suffix);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Load TYPE ("snapshot", "snapshot-merge") or "linear" into the inactive slot. */
+int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		      const char *type, dev_t cow, uint32_t chunk_bytes)
+{
+	struct snap_table tbl = {
+		.origin = d->origin_devnum,
+		.cow = cow,
+		.persistent = true,
+		.overflow = true,
+		.chunk_sectors = chunk_bytes / SECTOR_SIZE,
+	};
+	struct dm_target t = { .start = 0, .length = d->size / SECTOR_SIZE };
+	char params[128];
+	int r;
+
+	snprintf(t.type, sizeof(t.type), "%s", type);
+	if (strcmp(type, "linear") == 0)
+		r = linear_table(params, sizeof(params), d->origin_devnum, 0);
+	else
+		r = snapshot_table(params, sizeof(params), &tbl);
+	if (r < 0)
+		return r;
+	t.params = params;
+	r = dm_reload(ctx, d->name, &t, 1);
+	if (r < 0)
+		log_err(ctx, "the kernel refused the %s table for %s: %s (dmesg "
+			"may say more)", type, d->name, strerror(-r));
+	return r;
+}
+
+/* Swap in the loaded table; on failure, go back to the live one. */
+int swap_table(struct rosnap_ctx *ctx, const struct rosnap_device *d)
+{
+	int r = dm_resume(ctx, d->name, DM_PUBLIC);
+
+	if (r < 0) {
+		log_err(ctx, "cannot resume %s with its new table: %s", d->name,
+			strerror(-r));
+		dm_clear(ctx, d->name);
+		dm_resume(ctx, d->name, DM_PUBLIC);
+	}
+	return r;
+}
+
+/* Open the origin and clear its read-only flag; it must then be writable. */
+static int origin_make_writable(struct rosnap_ctx *ctx,
+				const struct rosnap_device *d, int *fd)
+{
+	bool ro;
+	int r;
+
+	*fd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
+	if (*fd < 0)
+		return *fd;
+	r = blkdev_set_ro(*fd, false);
+	if (r == 0)
+		r = blkdev_get_ro(*fd, &ro);
+	if (r == 0 && ro) {
+		log_err(ctx, "%s cannot be written: it is read-only below rosnap "
+			"(%s); nothing was merged", device_origin_label(d),
+			d->origin_file[0] ? "a disk image attached read-only" :
+					    "write-protected hardware or driver");
+		r = -EROFS;
+	}
+	if (r < 0) {
+		blkdev_set_ro(*fd, true);
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+/* The store a device had before a merge began ("NAME-cow"), if any. */
+static int old_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		     struct cow *old)
+{
+	char name[128];
+	int r;
+
+	r = layer_name(name, sizeof(name), d->name, COW_SUFFIX);
+	if (r == 0)
+		r = cow_load(ctx, name, old);
+	if (r == 0 && old->devnum == d->cow.devnum)
+		r = -ENOENT;
+	return r;
+}
+
+/* Free the RAM an old store holds: zram gives pages back on discard. */
+static void cow_free_ram(struct rosnap_ctx *ctx, const struct cow *c)
+{
+	uint64_t range[2] = { 0, c->bytes };
+	int fd;
+
+	if (c->backend != ROSNAP_BACKEND_ZRAM)
+		return;
+	fd = blkdev_open(ctx, c->devnum, O_WRONLY);
+	if (fd < 0)
+		return;
+	if (ioctl(fd, BLKDISCARD, range) < 0)
+		log_dbg(ctx, "discard of %s: %s", c->name, strerror(errno));
+	close(fd);
+}
+
+static int journal_header_for(struct rosnap_ctx *ctx,
+			      const struct rosnap_device *d, uint32_t flags,
+			      struct journal_header *h)
+{
+	struct origin o;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	h->data_bytes = d->cow_used;
+	h->chunk_sectors = d->chunk_bytes / SECTOR_SIZE;
+	h->flags = flags & ROSNAP_MERGE_UNPROTECT ? JOURNAL_F_UNPROTECT : 0;
+	h->origin_size = d->size;
+	h->created = (uint64_t)time(NULL);
+	/* A hint for recover: a long path is cut, the UUID decides. */
+	snprintf(h->origin_path, sizeof(h->origin_path), "%.*s",
+		 (int)sizeof(h->origin_path) - 1, d->origin);
+	snprintf(h->name, sizeof(h->name), "%s", d->name);
+	r = origin_open_devnum(ctx, d->origin_devnum, &o);
+	if (r < 0)
+		return r;
+	snprintf(h->origin_uuid, sizeof(h->origin_uuid), "%s", o.fsuuid);
+	origin_close(ctx, &o, false);
+	return 0;
+}
+
+/*
+ * With the device suspended: copy its store into the journal and make
+ * the layer a merge will read.
+ */
+static int journal_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			 struct journal *j, const char *name,
+			 const struct rosnap_uuid *u, struct cow *m)
+{
+	char type[32], status[256];
+	struct snap_status st;
+	struct stat sb;
+	dev_t dev;
+	int src, lfd = -1, r;
+
+	/* Suspended, the store is complete on its device: take its size now. */
+	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
+	if (r == 0)
+		r = snapshot_status_parse(status, &st);
+	if (r == 0 && st.allocated == 0)
+		st.allocated = d->cow.bytes / SECTOR_SIZE;
+	if (r < 0)
+		return r;
+	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY);
+	if (src < 0)
+		return src;
+	r = journal_fill(ctx, j, src, st.allocated * SECTOR_SIZE);
+	close(src);
+	if (r < 0)
+		return r;
+	j->h.data_bytes = st.allocated * SECTOR_SIZE;
+	r = journal_set_state(ctx, j, JOURNAL_MERGING);
+	if (r < 0)
+		return r;
+	if (j->blkdev) {
+		if (fstat(j->fd, &sb) < 0)
+			return -errno;
+		dev = sb.st_rdev;
+	} else {
+		r = loop_attach(ctx, j->path, false, 0, &dev, &lfd);
+		if (r < 0)
+			return r;
+	}
+	r = cow_create_journal(ctx, name, dev, JOURNAL_HEADER_BYTES / SECTOR_SIZE,
+			       j->h.data_bytes, u, m);
+	/* The layer holds the loop now; it detaches when the layer goes. */
+	if (lfd >= 0)
+		close(lfd);
+	return r;
+}
+
+static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
+		       const struct rosnap_merge_opts *opts)
+{
+	struct journal j = { .fd = -1 };
+	struct journal_header h;
+	struct rosnap_uuid u;
+	char mname[128];
+	struct cow m = { 0 };
+	int ofd = -1, r;
+
+	switch (d->state) {
+	case ROSNAP_STATE_ACTIVE:
+	case ROSNAP_STATE_OVERFLOW:
+		break;
+	case ROSNAP_STATE_INVALID:
+		log_err(ctx, "%s is invalid: the kernel dropped its changes after "
+			"an I/O error on its store (see dmesg), so there is nothing "
+			"to merge; 'rosnap discard %s' starts afresh, 'rosnap remove "
+			"%s' removes it", d->name, d->name, d->name);
+		return -EINVAL;
+	case ROSNAP_STATE_UNPROTECTED:
+		log_err(ctx, "%s is unprotected: writes already go to %s, there "
+			"is nothing to merge ('rosnap protect %s' protects it again)",
+			d->name, device_origin_label(d), d->name);
+		return -EINVAL;
+	default:
+		log_err(ctx, "%s is %s; it cannot be merged", d->name,
+			rosnap_state_name(d->state));
+		return -EINVAL;
+	}
+	r = layer_name(mname, sizeof(mname), d->name, MERGE_SUFFIX);
+	if (r == 0)
+		r = uuid_new(&u, UUID_COW,
+			     opts->flags & ROSNAP_MERGE_UNPROTECT ? UUID_F_UNPROTECT : 0);
+	if (r < 0)
+		return r;
+	u.merge_total = (d->cow_used - d->cow_meta) / SECTOR_SIZE;
+	if (opts->journal) {
+		r = journal_check_place(ctx, opts->journal, d->origin_devnum,
+					d->devnum, d->name);
+		if (r == 0)
+			r = journal_header_for(ctx, d, opts->flags, &h);
+		if (r == 0)
+			r = journal_create(ctx, opts->journal, &h, &j);
+		if (r < 0)
+			return r;
+	} else {
+		log_warn(ctx, "merging %s from RAM: if the power fails before the "
+			 "merge ends, %s is left half merged; --journal PATH (on "
+			 "another disk) makes the merge power-loss-safe", d->name,
+			 device_origin_label(d));
+		r = cow_alias(ctx, mname, &d->cow, &u, &m);
+		if (r < 0)
+			return r;
+	}
+	r = origin_make_writable(ctx, d, &ofd);
+	if (r < 0)
+		goto fail;
+	memory_lock(ctx);
+	r = dm_suspend(ctx, d->name, false);
+	if (r < 0) {
+		log_err(ctx, "cannot suspend %s: %s", d->name, strerror(-r));
+		memory_unlock();
+		goto fail;
+	}
+	if (opts->journal)
+		r = journal_layer(ctx, d, &j, mname, &u, &m);
+	if (r == 0)
+		r = reload_top(ctx, d, "snapshot-merge", m.devnum, d->chunk_bytes);
+	if (r == 0)
+		r = swap_table(ctx, d);
+	else
+		dm_resume(ctx, d->name, DM_PUBLIC);
+	memory_unlock();
+	if (r < 0)
+		goto fail;
+	close(ofd);
+	/* The journal holds the changes now: give the RAM back already. */
+	if (opts->journal)
+		cow_free_ram(ctx, &d->cow);
+	journal_close(&j);
+	log_info(ctx, "merging %s into %s%s%s", d->name, device_origin_label(d),
+		 opts->journal ? " from the journal " : "",
+		 opts->journal ? opts->journal : "");
+	return 0;
+fail:
+	if (ofd >= 0) {
+		blkdev_set_ro(ofd, true);
+		close(ofd);
+	}
+	cow_destroy(ctx, &m);
+	if (j.fd >= 0) {
+		journal_remove(ctx, &j);
+		journal_close(&j);
+	}
+	return r;
+}
+
+int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
+		rosnap_progress_fn progress, void *userdata)
+{
+	char type[32], status[256];
+	struct snap_status st;
+	uint64_t left;
+	long delay = 50;
+	int r;
+
+	for (;;) {
+		r = dm_status(ctx, name, type, sizeof(type), status, sizeof(status));
+		if (r == -ENXIO)
+			return -ENODEV;
+		if (r < 0)
+			return r;
+		if (strcmp(type, "snapshot-merge") != 0)
+			return 1;
+		r = snapshot_status_parse(status, &st);
+		if (r < 0)
+			return r;
+		if (st.merge_failed) {
+			log_err(ctx, "the kernel stopped merging %s after an I/O "
+				"error (see dmesg); what was merged is on the origin, "
+				"the rest still in the store; run 'rosnap merge %s' to "
+				"try again", name, name);
+			return -EIO;
+		}
+		left = (st.allocated - st.metadata) * SECTOR_SIZE;
+		if (total < left)
+			total = left;
+		if (progress && progress(ctx, total - left, total, userdata))
+			return 2;
+		if (left == 0)
+			return 0;
+		sleep_ms(delay);
+		if (delay < 500)
+			delay += 50;
+	}
+}
+
+/* A journal of a merge, from the layer the merge reads. */
+static void merge_journal_remove(struct rosnap_ctx *ctx, const char *path)
+{
+	struct journal j;
+
+	if (journal_open(ctx, path, &j) == 0) {
+		journal_remove(ctx, &j);
+		journal_close(&j);
+	}
+}
+
+/* The merge is done: protect again with a fresh store, or unprotect. */
+static int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	bool unprotect = d->cow.id.flags & UUID_F_UNPROTECT;
+	char fresh_name[128], cow_name[128], journal[PATH_MAX];
+	struct cow old, fresh = { 0 };
+	bool have_old;
+	int ofd = -1, r;
+
+	if (d->state != ROSNAP_STATE_MERGING || d->merge_remaining)
+		return -EAGAIN;
+	snprintf(journal, sizeof(journal), "%s", d->journal);
+	have_old = old_layer(ctx, d, &old) == 0;
+	r = layer_name(fresh_name, sizeof(fresh_name), d->name, COW_NEW_SUFFIX);
+	if (r == 0)
+		r = layer_name(cow_name, sizeof(cow_name), d->name, COW_SUFFIX);
+	if (r < 0)
+		return r;
+	if (!unprotect) {
+		if (!have_old) {
+			log_err(ctx, "cannot protect %s again: its store %s is gone; "
+				"'rosnap merge %s --unprotect' then 'rosnap protect "
+				"%s'", d->name, cow_name, d->name, d->name);
+			return -ENOENT;
+		}
+		r = cow_create_like(ctx, fresh_name, &old, &fresh);
+		if (r < 0)
+			return r;
+	}
+	/*
+	 * The kernel has merged everything: the journal is no longer needed
+	 * even if the power fails now.  Remove it before the switch, so that
+	 * "active" never shows beside a leftover journal.
+	 */
+	if (journal[0])
+		merge_journal_remove(ctx, journal);
+	ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
+	memory_lock(ctx);
+	r = dm_suspend(ctx, d->name, false);
+	if (r == 0) {
+		/* Writes after the check above went to the origin: still done. */
+		if (!unprotect && ofd >= 0)
+			blkdev_set_ro(ofd, true);
+		r = reload_top(ctx, d, unprotect ? "linear" : "snapshot",
+			       fresh.devnum, d->chunk_bytes);
+		if (r == 0)
+			r = swap_table(ctx, d);
+		else
+			dm_resume(ctx, d->name, DM_PUBLIC);
+	}
+	memory_unlock();
+	if (r < 0) {
+		if (ofd >= 0)
+			blkdev_set_ro(ofd, false);
+		cow_destroy(ctx, &fresh);
+		goto out;
+	}
+	cow_destroy(ctx, &d->cow);
+	if (have_old)
+		cow_destroy(ctx, &old);
+	if (!unprotect)
+		cow_rename(ctx, &fresh, cow_name);
+	if (unprotect)
+		log_info(ctx, "merged %s into %s; it is unprotected now: writes "
+			 "go to %s", d->name, device_origin_label(d), device_origin_label(d));
+	else
+		log_info(ctx, "merged %s into %s; it protects %s again", d->name,
+			 device_origin_label(d), device_origin_label(d));
+out:
+	if (ofd >= 0)
+		close(ofd);
+	return r;
+}
+
+_public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
+			       rosnap_progress_fn progress, void *userdata)
+{
+	struct rosnap_device *d = NULL;
+	char dmname[128];
+	int r;
+
+	r = device_resolve_name(ctx, name, dmname, sizeof(dmname));
+	if (r < 0) {
+		log_err(ctx, "%s is not a rosnap device", name);
+		return -ENODEV;
+	}
+	for (;;) {
+		r = device_read(ctx, dmname, &d);
+		if (r < 0)
+			return r == -ENODEV ? -ENODEV : r;
+		if (d->state != ROSNAP_STATE_MERGING) {
+			/* Someone else finished it, or it failed. */
+			r = d->state == ROSNAP_STATE_MERGE_FAILED ? -EIO : 0;
+			if (r < 0)
+				log_err(ctx, "the merge of %s failed; run 'rosnap "
+					"merge %s' to try again", dmname, dmname);
+			rosnap_device_unref(d);
+			return r;
+		}
+		r = wait_merged(ctx, dmname, d->cow.id.merge_total * SECTOR_SIZE,
+				progress, userdata);
+		rosnap_device_unref(d);
+		d = NULL;
+		if (r != 0)
+			return r == 1 || r == 2 ? 0 : r;
+		r = lock_acquire(ctx);
+		if (r < 0)
+			return r;
+		r = device_read(ctx, dmname, &d);
+		if (r == 0)
+			r = merge_finish(ctx, d);
+		lock_release(ctx);
+		rosnap_device_unref(d);
+		d = NULL;
+		if (r != -EAGAIN)
+			return r;
+	}
+}
+
+static int check_flags(struct rosnap_ctx *ctx, uint32_t flags, uint32_t known,
+		       const uint64_t *reserved, size_t n)
+{
+	size_t i;
+
+	for (i = 0; reserved && i < n; i++)
+		if (reserved[i])
+			flags |= 0x80000000u;
+	if (flags & ~known) {
+		log_err(ctx, "unknown flags");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+_public_ int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
+			  const struct rosnap_merge_opts *opts,
+			  rosnap_progress_fn progress, void *userdata)
+{
+	static const struct rosnap_merge_opts defaults;
+	struct rosnap_device *d = NULL;
+	char dmname[128];
+	int r;
+
+	if (!opts)
+		opts = &defaults;
+	r = check_flags(ctx, opts->flags,
+			ROSNAP_MERGE_NO_WAIT | ROSNAP_MERGE_UNPROTECT,
+			opts->reserved, ARRAY_SIZE(opts->reserved));
+	if (r < 0)
+		return r;
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r < 0)
+		goto out;
+	snprintf(dmname, sizeof(dmname), "%s", d->name);
+	if (d->state == ROSNAP_STATE_MERGE_FAILED) {
+		/* Resuming a snapshot-merge device restarts its merge. */
+		log_info(ctx, "retrying the merge of %s", d->name);
+		r = dm_suspend(ctx, d->name, false);
+		if (r == 0)
+			r = dm_resume(ctx, d->name, DM_PUBLIC);
+	} else if (d->state == ROSNAP_STATE_MERGING) {
+		if (opts->journal)
+			log_warn(ctx, "%s is merging already; --journal ignored",
+				 d->name);
+	} else {
+		r = merge_start(ctx, d, opts);
+	}
+out:
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	if (r < 0 || (opts->flags & ROSNAP_MERGE_NO_WAIT))
+		return r;
+	return rosnap_merge_wait(ctx, dmname, progress, userdata);
+}
+
+/* Explain that a device in use cannot be discarded. */
+static void explain_open(struct rosnap_ctx *ctx, const struct rosnap_device *d)
+{
+	struct mount_hit hit;
+
+	if (mount_find(ctx, &d->devnum, 1, &hit) > 0) {
+		if (strcmp(hit.target, "/") == 0)
+			log_err(ctx, "%s is the root filesystem and cannot be "
+				"discarded while mounted; restarting the machine "
+				"discards all its changes", d->name);
+		else
+			log_err(ctx, "%s is mounted on %s; unmount it first, then "
+				"discard", d->name, hit.target);
+		return;
+	}
+	log_err(ctx, "%s is open (%d users); close what uses it, then discard",
+		d->name, d->open_count);
+}
+
+/* Replace the store of a closed device with a fresh one like it. */
+static int fresh_store(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	char fresh_name[128], cow_name[128];
+	struct cow fresh;
+	int r;
+
+	r = layer_name(fresh_name, sizeof(fresh_name), d->name, COW_NEW_SUFFIX);
+	if (r == 0)
+		r = layer_name(cow_name, sizeof(cow_name), d->name, COW_SUFFIX);
+	if (r == 0)
+		r = cow_create_like(ctx, fresh_name, &d->cow, &fresh);
+	if (r < 0)
+		return r;
+	r = dm_suspend(ctx, d->name, true);
+	if (r == 0) {
+		r = reload_top(ctx, d, "snapshot", fresh.devnum, d->chunk_bytes);
+		if (r == 0)
+			r = swap_table(ctx, d);
+		else
+			dm_resume(ctx, d->name, DM_PUBLIC);
+	}
+	if (r < 0) {
+		cow_destroy(ctx, &fresh);
+		return r;
+	}
+	cow_destroy(ctx, &d->cow);
+	cow_rename(ctx, &fresh, cow_name);
+	return 0;
+}
+
+_public_ int rosnap_discard(struct rosnap_ctx *ctx, const char *name,
+			    uint32_t flags)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
+	r = check_flags(ctx, flags, ROSNAP_DISCARD_REMOVE, NULL, 0);
+	if (r < 0)
+		return r;
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r < 0)
+		goto out;
+	switch (d->state) {
+	case ROSNAP_STATE_ACTIVE:
+	case ROSNAP_STATE_OVERFLOW:
+	case ROSNAP_STATE_INVALID:
+		break;
+	case ROSNAP_STATE_MERGING:
+	case ROSNAP_STATE_MERGE_FAILED:
+		log_err(ctx, "%s is merging: part of its changes are in %s "
+			"already, so they cannot be discarded; wait for the merge "
+			"('rosnap merge %s')", d->name, device_origin_label(d), d->name);
+		r = -EBUSY;
+		goto out;
+	case ROSNAP_STATE_UNPROTECTED:
+		log_err(ctx, "%s is unprotected: its writes went to %s, there is "
+			"nothing to discard", d->name, device_origin_label(d));
+		r = -EINVAL;
+		goto out;
+	default:
+		log_err(ctx, "%s is %s; 'rosnap remove %s' cleans it up", d->name,
+			rosnap_state_name(d->state), d->name);
+		r = -EINVAL;
+		goto out;
+	}
+	if (d->open_count > 0) {
+		explain_open(ctx, d);
+		r = -EBUSY;
+		goto out;
+	}
+	if (flags & ROSNAP_DISCARD_REMOVE) {
+		/* The lock nests: the device cannot change in between. */
+		r = rosnap_remove(ctx, d->name);
+		goto out;
+	}
+	r = fresh_store(ctx, d);
+	if (r == 0)
+		log_info(ctx, "discarded the changes of %s: it shows %s as it is",
+			 d->name, device_origin_label(d));
+out:
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}
