@@ -34,15 +34,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 			o.name = optarg;
 			break;
 		case 'r':
-			r = rosnap_parse_ram(ctx, optarg, &v);
-			if (r < 0)
-				return usage_error("create", "invalid --ram '%s': "
-						   "give a size such as 256M or 1G, "
-						   "or N%% of RAM (1-100%%)", optarg);
-			if (v == 0)
-				return usage_error("create", "--ram must be more "
-						   "than zero");
-			o.ram_bytes = v;
+			r = ram_option(ctx, "create", optarg, &o.ram_bytes);
+			if (r)
+				return r;
 			break;
 		case 'b':
 			if (rosnap_backend_from_name(optarg, &o.backend) < 0)

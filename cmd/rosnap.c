@@ -20,6 +20,10 @@ static const struct verb verbs[] = {
 	{ "create", cmd_create, "make a read-only device writable in RAM" },
 	{ "status", cmd_status, "show devices, their state and RAM use" },
 	{ "list", cmd_list, "list rosnap devices" },
+	{ "merge", cmd_merge, "write the changes into the origin, live" },
+	{ "discard", cmd_discard, "throw the changes away" },
+	{ "protect", cmd_protect, "protect an unprotected device again" },
+	{ "recover", cmd_recover, "finish a journaled merge cut by a power loss" },
 	{ "remove", cmd_remove, "remove a device, dropping its changes" },
 };
 
@@ -59,6 +63,49 @@ static const struct {
 	  "\n"
 	  "Options:\n"
 	  "  -J, --json               JSON output\n" },
+	{ "merge",
+	  "Usage: rosnap merge NAME|DEVICE [OPTIONS]\n"
+	  "\n"
+	  "Write every change into the origin while the device stays mounted and in\n"
+	  "use; writes during the merge are kept.  Afterwards the device protects\n"
+	  "the origin again with a fresh, empty store of the same size.  Shows a\n"
+	  "progress bar on a terminal.  On a device already merging: waits for it.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -n, --no-wait            return at once; a background process finishes\n"
+	  "                           the merge ('rosnap status' shows progress)\n"
+	  "  -u, --unprotect          afterwards, map the origin plainly: writes go\n"
+	  "                           to disk until 'rosnap protect'\n"
+	  "  -j, --journal PATH       power-loss-safe: copy the changes to PATH (a\n"
+	  "                           new file on another disk, or a block device)\n"
+	  "                           first and merge from there; after a power cut\n"
+	  "                           'rosnap recover PATH' finishes the merge\n" },
+	{ "discard",
+	  "Usage: rosnap discard NAME|DEVICE [--remove]\n"
+	  "\n"
+	  "Throw the changes away: the device shows the origin as it is again, with\n"
+	  "an empty store.  Refused while the device is mounted or open.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -R, --remove             remove the device instead\n" },
+	{ "protect",
+	  "Usage: rosnap protect NAME|DEVICE [--ram SIZE]\n"
+	  "\n"
+	  "Protect an unprotected device again (after 'merge --unprotect'), live,\n"
+	  "with a fresh store; writes from now on go to RAM.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -r, --ram SIZE           store capacity (default as for create)\n" },
+	{ "recover",
+	  "Usage: rosnap recover JOURNAL [--origin DEVICE]\n"
+	  "\n"
+	  "Finish a journaled merge cut short by a power loss, before the origin is\n"
+	  "used: check that JOURNAL and the origin belong together, merge the rest,\n"
+	  "and delete JOURNAL.  The origin must not be in use.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -o, --origin DEVICE      the origin, when the journal's UUID and size do\n"
+	  "                           not find it\n" },
 	{ "remove",
 	  "Usage: rosnap remove NAME|DEVICE\n"
 	  "\n"
@@ -157,6 +204,17 @@ int usage_error(const char *verb, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *arg,
+	       uint64_t *bytes)
+{
+	if (rosnap_parse_ram(ctx, arg, bytes) < 0)
+		return usage_error(verb, "invalid --ram '%s': give a size such as "
+				   "256M or 1G, or N%% of RAM (1-100%%)", arg);
+	if (*bytes == 0)
+		return usage_error(verb, "--ram must be more than zero");
+	return 0;
+}
+
 int bad_option(const char *verb)
 {
 	fprintf(stderr, "Try 'rosnap %s --help'.\n", verb);
@@ -188,6 +246,8 @@ int exit_code(int r)
 	case ENOMEM:
 	case ENOSPC:
 		return EXIT_NOMEM;
+	case EROFS:
+		return EXIT_FAIL;
 	default:
 		return EXIT_FAIL;
 	}

@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "librosnap.h"
 
@@ -47,6 +48,9 @@ int usage_error(const char *verb, const char *fmt, ...)
 /* After getopt has named the bad option itself. */
 int bad_option(const char *verb);
 void verb_help(const char *verb);
+/* --ram SIZE|N%: a usage error (returned) unless a size above zero. */
+int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *arg,
+	       uint64_t *bytes);
 /* Every verb drives device-mapper: refuse early, clearly, when not root. */
 int need_root(const char *verb);
 /* Map a negative errno from librosnap to an exit code. */
@@ -59,5 +63,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_recover(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_discard(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_protect(struct rosnap_ctx *ctx, int argc, char *argv[]);
 
 #endif

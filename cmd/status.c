@@ -16,7 +16,7 @@
 enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
-	F_RAM, F_RATIO, F_ORIGIN_RO,
+	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL,
 };
 
 struct column {
@@ -37,6 +37,8 @@ static const struct column status_cols[] = {
 	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0 },
 	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
 	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
+	{ F_MERGE, NULL, "merge_progress", SCOLS_JSON_NUMBER, 0 },
+	{ F_JOURNAL, NULL, "journal", SCOLS_JSON_STRING, 0 },
 	{ F_CHUNK, "CHUNK", "chunk_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	{ F_SIZE, NULL, "size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	{ F_COW_SIZE, "COW-SIZE", "cow_size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
@@ -123,7 +125,19 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		s = rosnap_device_get_compression(d);
 		return s ? strdup(s) : NULL;
 	case F_STATE:
+		/* A merge shows its progress: "merging 45%". */
+		if (!json && rosnap_device_get_merge_progress(d) >= 0)
+			return fmt("%s %.0f%%",
+				   rosnap_state_name(rosnap_device_get_state(d)),
+				   100.0 * rosnap_device_get_merge_progress(d));
 		return strdup(rosnap_state_name(rosnap_device_get_state(d)));
+	case F_MERGE:
+		if (rosnap_device_get_merge_progress(d) < 0)
+			return NULL;
+		return fmt("%.4f", rosnap_device_get_merge_progress(d));
+	case F_JOURNAL:
+		s = rosnap_device_get_journal(d);
+		return s ? strdup(s) : NULL;
 	case F_CHUNK:
 		if (!rosnap_device_get_chunk_bytes(d))
 			return NULL;
