@@ -4,7 +4,7 @@
 # modes: plain udev
 # timeout: 600
 . /tests/lib.sh
-trap 'remove_all; umount /mnt/m 2>/dev/null' EXIT
+trap 'remove_all; umount /mnt/m 2>/dev/null; dmsetup remove slowvda 2>/dev/null' EXIT
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkfs_on /dev/vdd ext4 -b 4096
@@ -40,7 +40,7 @@ umount /mnt/m
 mount -o ro /dev/vdc /mnt/m
 bad 4 "mounted on /mnt/m \\(read-only\\)" create /dev/vdc
 umount /mnt/m
-rosnap create /dev/vdd --name taken --ram 8M >/dev/null || fail "create taken"
+rosnap create /dev/vdd --name taken --ram 48M >/dev/null || fail "create taken"
 bad 4 "in use by dm-[0-9]+ \\(taken\\)" create /dev/vdd
 bad 2 "is a rosnap device \\(taken\\)" create /dev/mapper/taken
 bad 4 "in use by dm-[0-9]+ \\(taken-cow\\)" create "$(json_value taken cow_device)"
@@ -96,8 +96,41 @@ bad 3 "is not a rosnap device" remove /dev/vdc
 bad 3 "is not a rosnap device" remove taken-cow
 bad 3 "is not a rosnap device" remove /nonexistent
 
+step "merge, discard, protect, recover"
+bad 2 "no device given" merge
+bad 3 "nosuch is not a rosnap device" merge nosuch
+bad 2 "needs an absolute path, not 'j'" merge taken --journal j
+bad 2 "unexpected argument" merge taken other
+bad 2 "unrecognized option '--now'" merge taken --now
+bad 3 "nosuch is not a rosnap device" discard nosuch
+bad 2 "no device given" discard
+bad 2 "invalid --ram 'x'" protect taken --ram x
+bad 2 "--ram must be more than zero" protect taken --ram 0
+bad 2 "taken is active, not unprotected" protect taken
+bad 3 "nosuch is not a rosnap device" protect nosuch
+bad 2 "no journal given" recover
+bad 3 "cannot open the journal /nonexistent" recover /nonexistent
+bad 2 "/tmp/text is not a rosnap merge journal: too short" recover /tmp/text
+truncate -s 8192 /tmp/zeros
+bad 2 "not a usable rosnap merge journal: it is not a rosnap merge journal" recover /tmp/zeros
+bad 2 "is not a file or a block device" recover /tmp/dir
+
+step "verbs on a merging device"
+wipe /dev/vda
+slow_disk /dev/vda slowvda 20
+rosnap create /dev/mapper/slowvda --name slow --ram 64M --backend zram >/dev/null || fail "create slow"
+dd if=/dev/urandom of=/dev/mapper/slow bs=1M count=40 conv=fsync 2>/dev/null
+rosnap merge slow --no-wait 2>/dev/null || fail "merge --no-wait"
+[ "$(json_value slow state)" = merging ] || fail "the merge ended too soon to test verbs during it"
+expect_fail 4 "it is merging, and removing it now would leave /dev/dm-[0-9]+ half merged" rosnap remove slow
+expect_fail 4 "slow is merging: part of its changes are in /dev/dm-[0-9]+ already" rosnap discard slow
+wait_state slow active
+rosnap remove slow
+dmsetup remove slowvda
+
 step "not root"
-for args in "create /dev/vdc" "remove taken" "status" "list"; do
+for args in "create /dev/vdc" "remove taken" "status" "list" "merge taken" \
+	"discard taken" "protect taken" "recover /tmp/j"; do
 	# shellcheck disable=SC2086
 	unchanged expect_fail 5 "permission denied: rosnap .* must run as root" \
 		su -s /bin/sh nobody -c "rosnap $args"

@@ -87,7 +87,12 @@ remove_all() {
 # A value from "rosnap status NAME --json" (one device): json_value NAME KEY
 # (smartcols prints one key per line; the guest has no jq).
 json_value() {
-	rosnap status "$1" --json | sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"
+	rosnap status "$1" --json | json_key "$2"
+}
+
+# A value from JSON already read: echo "$json" | json_key KEY
+json_key() {
+	sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p"
 }
 
 # Make a filesystem on a wiped disk: mkfs_on DISK TYPE [MKFS-OPTIONS...]
@@ -118,4 +123,53 @@ unchanged() {
 # independently of rosnap): cow_allocated NAME
 cow_allocated() {
 	dmsetup status "$1" | awk '{ split($4, a, "/"); print a[1] * 512 }'
+}
+
+# Append to FILE until STOPFILE exists, one numbered line at a time, each
+# synced: a writer that keeps going through a merge.
+writer() { # FILE STOPFILE
+	i=0
+	while [ ! -e "$2" ]; do
+		i=$((i + 1))
+		echo "line $i $(date +%s)" >>"$1"
+		[ $((i % 10)) -ne 0 ] || sync "$1"
+	done
+	sync "$1"
+}
+
+# Checksums of every file under DIR, sorted, for comparing trees.
+tree_sums() {
+	(cd "$1" && find . -type f ! -name lost+found -exec md5sum {} + | sort -k2)
+}
+
+# Wait until a device reaches STATE (a background merge finishing).
+wait_state() { # NAME STATE [SECONDS]
+	n=0
+	while [ "$(json_value "$1" state)" != "$2" ]; do
+		n=$((n + 1))
+		[ $n -le $((${3:-120} * 5)) ] || fail "$1 did not reach state $2 (is $(json_value "$1" state))"
+		sleep 0.2
+	done
+}
+
+# Cut the power: reset at once, without syncing anything.  A test with a
+# "# boots: N" line is then booted again on the same disks, with
+# ROSNAP_TEST_BOOT one higher.
+powercut() {
+	echo "powercut $TEST_NAME" >/dev/ttyS1
+	echo 1 >/proc/sys/kernel/sysrq
+	echo b >/proc/sysrq-trigger
+	sleep 60
+	fail "still running after the power cut"
+}
+
+# A disk whose writes each take MS milliseconds (dm-delay): a merge into
+# it lasts long enough to act on while it runs, whatever the machine's
+# speed.  Make its filesystem on DISK first.  slow_disk DISK NAME MS
+slow_disk() {
+	modprobe dm-delay || fail "no dm-delay"
+	dmsetup create "$2" --table "0 $(blockdev --getsz "$1") delay $1 0 0 $1 0 $3" ||
+		fail "dmsetup create $2"
+	# Without udev, dmsetup leaves /dev/mapper to udev: make the node.
+	dmsetup mknodes "$2"
 }

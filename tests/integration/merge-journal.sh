@@ -1,0 +1,61 @@
+#!/bin/sh
+# A journaled merge, live: the store is copied to the journal first, the
+# RAM is given back at once, the merge reads the journal, and the journal
+# is gone afterwards.  Journals on the origin, on the device itself, in
+# RAM, or already existing are refused with nothing changed.
+# modes: plain udev
+. /tests/lib.sh
+trap 'touch /tmp/stop; remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/jd 2>/dev/null' EXIT
+
+mkfs_on /dev/vdc ext4 -b 4096
+mkfs_on /dev/vdb ext4 -b 4096
+mkdir -p /mnt/jd /mnt/jm
+mount /dev/vdb /mnt/jd
+slow_disk /dev/vdc slowvdc 10
+rosnap create /dev/mapper/slowvdc --name jm --ram 128M >/dev/null || fail "create"
+mount /dev/mapper/jm /mnt/jm || fail "mount"
+dd if=/dev/urandom of=/mnt/jm/big bs=1M count=48 2>/dev/null
+sync
+tree_sums /mnt/jm >/tmp/before
+
+step "bad journal places"
+unchanged expect_fail 2 "journal /mnt/jm/j is on jm itself" rosnap merge jm --journal /mnt/jm/j
+unchanged expect_fail 2 "would be in RAM \\(/tmp is a tmpfs\\)" rosnap merge jm --journal /tmp/j
+unchanged expect_fail 2 "journal /dev/mapper/slowvdc is on /dev/dm-[0-9]+, the origin" rosnap merge jm --journal /dev/mapper/slowvdc
+unchanged expect_fail 2 "journal /dev/vdc holds the origin" rosnap merge jm --journal /dev/vdc
+unchanged expect_fail 3 "the directory /mnt/jd/nodir does not exist" rosnap merge jm --journal /mnt/jd/nodir/j
+echo x >/mnt/jd/exists
+unchanged expect_fail 4 "journal /mnt/jd/exists already exists.*rosnap recover" rosnap merge jm --journal /mnt/jd/exists
+unchanged expect_fail 2 "needs an absolute path" rosnap merge jm --journal relative
+unchanged expect_fail 2 "journal .*a RAM disk|is on .*zram" rosnap merge jm --journal "$(json_value jm cow_device)"
+
+step "merge through a journal"
+rm -f /tmp/stop
+writer /mnt/jm/log /tmp/stop &
+wpid=$!
+rosnap merge jm --journal /mnt/jd/journal --no-wait 2>/tmp/err || fail "merge: $(cat /tmp/err)"
+grep -q "power fails" /tmp/err && fail "power-loss warning with a journal"
+case $(json_value jm journal) in
+/mnt/jd/journal) ;;
+*) fail "status journal: $(json_value jm journal)" ;;
+esac
+assert_eq "$(json_value jm backend)" file "backend while merging from the journal"
+wait_state jm active
+touch /tmp/stop
+wait $wpid
+[ ! -e /mnt/jd/journal ] || fail "the journal is still there"
+tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/after
+diff /tmp/before /tmp/after || fail "files changed through the merge"
+umount /mnt/jm
+rosnap remove jm || fail "remove"
+dmsetup remove slowvdc
+# The origin is the filesystem as it was, mounted, when the merge ended
+# (its unmount went to the new store): mounting replays its journal.
+mount /dev/vdc /mnt/jm || fail "the merged origin does not mount"
+umount /dev/vdc
+e2fsck -fn /dev/vdc >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck"; }
+mount -o ro /dev/vdc /mnt/jm
+tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/origin
+umount /mnt/jm
+diff /tmp/before /tmp/origin || fail "the origin lacks changes"
+umount /mnt/jd
