@@ -16,6 +16,9 @@ run() {
 }
 
 mkdir -p "$work" "$mnt"
+# Mounting an image file needs the loop driver (udev loads it on most
+# systems; the test VM has no udev).
+[ -e /dev/loop-control ] || modprobe loop
 say "A disk image with a file on it: the read-only disk of a kiosk, say."
 run truncate -s 256M "$work/disk.img"
 run mkfs.ext4 -q -b 4096 "$work/disk.img"
@@ -44,7 +47,21 @@ run rosnap status
 say "The disk image itself has not changed: same checksum as before."
 run md5sum "$work/disk.img"
 
-say "Unmount and remove: the changes are gone, the image is as it was."
+say "Changed your mind? Unmount and discard: the device shows the disk as it is."
+run umount "$mnt"
+run rosnap discard demo
+run mount /dev/mapper/demo "$mnt"
+run cat "$mnt/motd"
+
+say "Or keep changes: merge them into the disk, live, while it stays mounted."
+printf '$ %s\n' "echo 'Merged into the disk, live.' > $mnt/motd"
+echo 'Merged into the disk, live.' >"$mnt/motd"
+run sync
+run rosnap merge demo
+run rosnap status
+say "After the merge the device protects the disk again, with an empty store."
+
+say "Unmount and remove; the disk image alone now holds the merged change."
 run umount "$mnt"
 run rosnap remove demo
 run mount -o ro "$work/disk.img" "$mnt"
