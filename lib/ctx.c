@@ -72,8 +72,34 @@ void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (ctx->held) {
+		if (ctx->nheld < (int)ARRAY_SIZE(ctx->held_msgs)) {
+			snprintf(ctx->held_msgs[ctx->nheld],
+				 sizeof(ctx->held_msgs[0]), "%s", msg);
+			ctx->held_prio[ctx->nheld++] = priority;
+		}
+		errno = saved;
+		return;
+	}
 	ctx->log_fn(ctx, priority, msg, ctx->log_data);
 	errno = saved;
+}
+
+void log_hold(struct rosnap_ctx *ctx)
+{
+	ctx->held++;
+}
+
+void log_release(struct rosnap_ctx *ctx)
+{
+	int i;
+
+	if (ctx->held == 0 || --ctx->held > 0)
+		return;
+	for (i = 0; i < ctx->nheld; i++)
+		ctx->log_fn(ctx, ctx->held_prio[i], ctx->held_msgs[i],
+			    ctx->log_data);
+	ctx->nheld = 0;
 }
 
 #ifdef ROSNAP_FAULT_INJECTION

@@ -41,6 +41,11 @@ struct rosnap_ctx {
 	struct kmod_ctx *kmod;
 	int lock_fd;
 	int lock_depth;
+	/* While a device may be suspended, messages wait here (see log_hold). */
+	int held;
+	char held_msgs[8][1024];
+	int held_prio[8];
+	int nheld;
 };
 
 /* ctx.c */
@@ -51,6 +56,13 @@ void rosnap_log(struct rosnap_ctx *ctx, int priority, const char *fmt, ...)
 #define log_notice(ctx, ...) rosnap_log(ctx, LOG_NOTICE, __VA_ARGS__)
 #define log_info(ctx, ...) rosnap_log(ctx, LOG_INFO, __VA_ARGS__)
 #define log_dbg(ctx, ...) rosnap_log(ctx, LOG_DEBUG, __VA_ARGS__)
+/*
+ * Hold messages while a device that may hold a filesystem is suspended:
+ * the application may write them to a file on that frozen filesystem and
+ * block forever.  log_release() delivers them.
+ */
+void log_hold(struct rosnap_ctx *ctx);
+void log_release(struct rosnap_ctx *ctx);
 /* Unit tests only: read /sys, /proc, /dev below ROOT. */
 int ctx_set_root(struct rosnap_ctx *ctx, const char *root);
 /*
@@ -83,12 +95,15 @@ bool path_exists(struct rosnap_ctx *ctx, const char *fmt, ...) _printf_(2, 3);
 /* Strict unsigned decimal, whole string (one trailing newline allowed). */
 int parse_u64(const char *s, uint64_t *val);
 
+/* name.c: a zram compression algorithm's name: [a-z0-9-]{1,31} */
+bool algorithm_name_ok(const char *s);
+
 /* size.c */
 int ram_percent(struct rosnap_ctx *ctx, unsigned percent, uint64_t *bytes);
 int meminfo_parse(const char *text, const char *key, uint64_t *bytes);
 
 /* uuid.c: "ROSNAP-<role>-<16 hex>[-ro][-loop][-unprotect][-n<sectors>]" */
-enum uuid_role { UUID_SNAP, UUID_COW, UUID_RECOVER };
+enum uuid_role { UUID_SNAP, UUID_COW, UUID_RECOVER, UUID_ORIGIN };
 #define UUID_F_ORIGIN_RO 0x1u   /* origin was read-only before rosnap */
 #define UUID_F_LOOP 0x2u        /* rosnap attached the origin's loop device */
 #define UUID_F_UNPROTECT 0x4u   /* merge source: leave unprotected after */
@@ -147,8 +162,12 @@ struct dm_info_ex {
 	char name[128];
 	char uuid[129];
 };
-/* How udev should treat a new device. */
-enum dm_visibility { DM_PUBLIC, DM_HIDDEN };
+/* How udev should treat a device, and how to create it. */
+enum dm_visibility {
+	DM_PUBLIC = 0,
+	DM_HIDDEN = 0x1,     /* not probed, mounted, or linked by UUID */
+	DM_READONLY = 0x2,   /* create: a read-only table */
+};
 int dm_init(struct rosnap_ctx *ctx);
 bool dm_udev_running(struct rosnap_ctx *ctx);
 /* -ENXIO when no such device. */
@@ -182,6 +201,13 @@ int dm_list_uuid(struct rosnap_ctx *ctx, const char *prefix,
 void strv_free(char **v);
 int dm_target_version(struct rosnap_ctx *ctx, const char *target,
 		      uint32_t version[3]);
+/*
+ * Features a new snapshot table gets: discard_zeroes_cow where the target
+ * has it (1.16), so that a discard (fstrim) zeroes the store's chunks and
+ * zram gives their memory back.  Never discard_passdown_origin: that
+ * would write the origin.
+ */
+unsigned snapshot_features(struct rosnap_ctx *ctx);
 
 /* blkdev.c: block device nodes and ioctls */
 int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len);
@@ -278,6 +304,8 @@ struct origin {
 	bool has_ptable;
 };
 int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o);
+/* The device LABEL=, UUID=, PARTUUID= or PARTLABEL= names (malloc'd), or NULL. */
+char *blkid_resolve(const char *tag);
 /* An origin already in use by a rosnap device: no "is it free" checks. */
 int origin_open_devnum(struct rosnap_ctx *ctx, dev_t dev, struct origin *o);
 int origin_protect(struct rosnap_ctx *ctx, struct origin *o);
@@ -320,6 +348,8 @@ int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
 /* Remove the layer, and its RAM devices unless another layer holds them. */
 int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
 int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name);
+/* Add a RAM device of bytes to a live store (suspended without a freeze). */
+int cow_grow(struct rosnap_ctx *ctx, struct cow *cow, uint64_t bytes);
 /* Make a fresh store like an existing one: same backend, size, algorithm. */
 int cow_create_like(struct rosnap_ctx *ctx, const char *name,
 		    const struct cow *model, struct cow *cow);
@@ -358,13 +388,21 @@ struct journal {
 	char path[PATH_MAX];
 	int fd;
 	bool blkdev;              /* a block device rather than a file */
+	uint64_t size;            /* room after the header, bytes */
 	struct journal_header h;
 };
 /* Refuse a place that is on the origin, on the device, or in RAM. */
 int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 			dev_t origin, dev_t top, const char *name);
+/*
+ * Create a journal (state "copying") with room for want bytes after the
+ * header: a sparse file of that size, or as much of a block device as it
+ * has (j->size).
+ */
 int journal_create(struct rosnap_ctx *ctx, const char *path,
-		   const struct journal_header *h, struct journal *j);
+		   const struct journal_header *h, uint64_t want,
+		   struct journal *j);
+/* Copy bytes of store from src, then a zeroed chunk that ends the store. */
 int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 		 uint64_t bytes);
 int journal_set_state(struct rosnap_ctx *ctx, struct journal *j,
@@ -388,9 +426,35 @@ int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	       const char *type, dev_t cow, uint32_t chunk_bytes);
 /* Resume into the loaded table; on failure, back to the live one. */
 int swap_table(struct rosnap_ctx *ctx, const struct rosnap_device *d);
-/* Around a suspend that may hold the root filesystem: nothing may page in. */
+/*
+ * Around a suspend that may hold the root filesystem: nothing may page in,
+ * and messages are held until the end (log_hold).
+ */
 void memory_lock(struct rosnap_ctx *ctx);
-void memory_unlock(void);
+void memory_unlock(struct rosnap_ctx *ctx);
+
+/* boot.c */
+struct rosnap_boot {
+	struct rosnap_ctx *ctx;
+	int enabled;               /* -1 unsaid, 0 off, 1 on */
+	int problems;
+	char name[ROSNAP_NAME_MAX + 1];
+	char ram[32];
+	enum rosnap_backend backend;
+	char compression[32];
+	enum rosnap_fallback fallback;
+	char journal[256];
+	char root[512];          /* as long as a parameter may be here */
+	unsigned warn, critical;
+	uint64_t min_free, grow_by, grow_max;
+	char exec[256];
+	char newroot[PATH_MAX];
+};
+
+/* systemd's escaping of a path for a unit name ("dev-vda1"). */
+int unit_path_escape(const char *path, char *buf, size_t len);
+/* root= (UUID=, LABEL=, /dev/...) as a device path. */
+int boot_root_path(const char *spec, char *buf, size_t len);
 
 /* lock.c: one lock for every operation that changes devices */
 int lock_acquire(struct rosnap_ctx *ctx);

@@ -339,7 +339,8 @@ static int write_header(struct rosnap_ctx *ctx, struct journal *j)
 }
 
 int journal_create(struct rosnap_ctx *ctx, const char *path,
-		   const struct journal_header *h, struct journal *j)
+		   const struct journal_header *h, uint64_t want,
+		   struct journal *j)
 {
 	struct stat st;
 	uint64_t size;
@@ -352,7 +353,17 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 	j->h.state = JOURNAL_COPYING;
 	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
 		j->blkdev = true;
+		/* Nobody may use it; but device-mapper will claim it, so keep
+		 * no exclusive hold ourselves. */
 		j->fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
+		if (j->fd >= 0) {
+			close(j->fd);
+			j->fd = open(path, O_RDWR | O_CLOEXEC);
+		} else if (errno == EBUSY) {
+			log_err(ctx, "journal device %s is in use (mounted, or held "
+				"by another device)", path);
+			return -EBUSY;
+		}
 	} else {
 		j->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 					   O_CLOEXEC, 0600);
@@ -363,10 +374,15 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 			strerror(-r));
 		return r;
 	}
-	size = JOURNAL_HEADER_BYTES + h->data_bytes;
 	if (j->blkdev) {
 		r = blkdev_size(j->fd, &size);
-		if (r == 0 && size < JOURNAL_HEADER_BYTES + h->data_bytes) {
+		if (r == 0)
+			j->size = size > JOURNAL_HEADER_BYTES ?
+					  (size - JOURNAL_HEADER_BYTES) / SECTOR_SIZE *
+						  SECTOR_SIZE : 0;
+		if (r == 0 && j->size > want)
+			j->size = want;
+		if (r == 0 && j->size < h->data_bytes) {
 			char need[32];
 
 			rosnap_format_size(JOURNAL_HEADER_BYTES + h->data_bytes,
@@ -376,9 +392,10 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 			r = -ENOSPC;
 		}
 	} else {
-		/* Reserve the space now: no ENOSPC half-way through the copy. */
-		r = posix_fallocate(j->fd, 0, (off_t)size);
-		r = -r;
+		/* Sparse: only what is copied takes room on the disk. */
+		j->size = want;
+		r = ftruncate(j->fd, (off_t)(JOURNAL_HEADER_BYTES + want)) < 0 ?
+			    -errno : 0;
 		if (r < 0)
 			log_err(ctx, "cannot make room for the journal %s: %s", path,
 				strerror(-r));
@@ -398,11 +415,20 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 		 uint64_t bytes)
 {
 	static const size_t bufsize = 1024 * 1024;
-	uint64_t done = 0;
+	uint64_t done = 0, end = (uint64_t)j->h.chunk_sectors * SECTOR_SIZE;
 	char *buf;
 	ssize_t n;
 	int r = 0;
 
+	if (bytes + end > j->size) {
+		char need[32];
+
+		rosnap_format_size(JOURNAL_HEADER_BYTES + bytes + end, need,
+				   sizeof(need));
+		log_err(ctx, "journal %s is too small: the copy needs %s", j->path,
+			need);
+		return -ENOSPC;
+	}
 	buf = malloc(bufsize);
 	if (!buf)
 		return -ENOMEM;
@@ -420,6 +446,17 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 			break;
 		}
 		done += (uint64_t)n;
+	}
+	/*
+	 * A zeroed chunk after the store: the kernel reads metadata areas
+	 * until one is not full, and must not take old bytes of a reused
+	 * device for one.
+	 */
+	if (r == 0) {
+		memset(buf, 0, end);
+		if (pwrite(j->fd, buf, end, (off_t)(JOURNAL_HEADER_BYTES + bytes)) !=
+		    (ssize_t)end)
+			r = -EIO;
 	}
 	free(buf);
 	if (r == 0 && fdatasync(j->fd) < 0)
@@ -486,6 +523,8 @@ int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j)
 			"cut", path);
 		r = -EINVAL;
 	}
+	if (r == 0)
+		j->size = (size - JOURNAL_HEADER_BYTES) / SECTOR_SIZE * SECTOR_SIZE;
 	if (r < 0)
 		goto fail;
 	if (j->h.state == JOURNAL_MERGING) {

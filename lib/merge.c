@@ -36,10 +36,12 @@ void memory_lock(struct rosnap_ctx *ctx)
 {
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		log_dbg(ctx, "mlockall: %s", strerror(errno));
+	log_hold(ctx);
 }
 
-void memory_unlock(void)
+void memory_unlock(struct rosnap_ctx *ctx)
 {
+	log_release(ctx);
 	munlockall();
 }
 
@@ -74,6 +76,8 @@ int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	int r;
 
 	snprintf(t.type, sizeof(t.type), "%s", type);
+	if (strcmp(type, "snapshot") == 0)
+		tbl.features = snapshot_features(ctx);
 	if (strcmp(type, "linear") == 0)
 		r = linear_table(params, sizeof(params), d->origin_devnum, 0);
 	else
@@ -187,38 +191,18 @@ static int journal_header_for(struct rosnap_ctx *ctx,
 }
 
 /*
- * With the device suspended: copy its store into the journal and make
- * the layer a merge will read.
+ * Before suspending: the layer a merge will read, over the journal.  No
+ * device is made while a device is suspended (udev would have to work
+ * with a frozen root filesystem).
  */
-static int journal_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
-			 struct journal *j, const char *name,
-			 const struct rosnap_uuid *u, struct cow *m)
+static int journal_layer(struct rosnap_ctx *ctx, struct journal *j,
+			 const char *name, const struct rosnap_uuid *u,
+			 struct cow *m)
 {
-	char type[32], status[256];
-	struct snap_status st;
 	struct stat sb;
 	dev_t dev;
-	int src, lfd = -1, r;
+	int lfd = -1, r;
 
-	/* Suspended, the store is complete on its device: take its size now. */
-	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
-	if (r == 0)
-		r = snapshot_status_parse(status, &st);
-	if (r == 0 && st.allocated == 0)
-		st.allocated = d->cow.bytes / SECTOR_SIZE;
-	if (r < 0)
-		return r;
-	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY);
-	if (src < 0)
-		return src;
-	r = journal_fill(ctx, j, src, st.allocated * SECTOR_SIZE);
-	close(src);
-	if (r < 0)
-		return r;
-	j->h.data_bytes = st.allocated * SECTOR_SIZE;
-	r = journal_set_state(ctx, j, JOURNAL_MERGING);
-	if (r < 0)
-		return r;
 	if (j->blkdev) {
 		if (fstat(j->fd, &sb) < 0)
 			return -errno;
@@ -229,11 +213,35 @@ static int journal_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 			return r;
 	}
 	r = cow_create_journal(ctx, name, dev, JOURNAL_HEADER_BYTES / SECTOR_SIZE,
-			       j->h.data_bytes, u, m);
+			       j->size, u, m);
 	/* The layer holds the loop now; it detaches when the layer goes. */
 	if (lfd >= 0)
 		close(lfd);
 	return r;
+}
+
+/* With the device suspended, its store is complete: copy it. */
+static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			struct journal *j)
+{
+	char type[32], status[256];
+	struct snap_status st;
+	int src, r;
+
+	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
+	if (r == 0)
+		r = snapshot_status_parse(status, &st);
+	if (r < 0)
+		return r;
+	if (st.allocated == 0)
+		st.allocated = d->cow.bytes / SECTOR_SIZE;
+	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY);
+	if (src < 0)
+		return src;
+	j->h.data_bytes = st.allocated * SECTOR_SIZE;
+	r = journal_fill(ctx, j, src, j->h.data_bytes);
+	close(src);
+	return r < 0 ? r : journal_set_state(ctx, j, JOURNAL_MERGING);
 }
 
 static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
@@ -278,10 +286,15 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 					d->devnum, d->name);
 		if (r == 0)
 			r = journal_header_for(ctx, d, opts->flags, &h);
+		/* Room for the whole store and the chunk that ends it. */
 		if (r == 0)
-			r = journal_create(ctx, opts->journal, &h, &j);
+			r = journal_create(ctx, opts->journal, &h,
+					   d->cow.bytes + d->chunk_bytes, &j);
 		if (r < 0)
 			return r;
+		r = journal_layer(ctx, &j, mname, &u, &m);
+		if (r < 0)
+			goto fail;
 	} else {
 		log_warn(ctx, "merging %s from RAM: if the power fails before the "
 			 "merge ends, %s is left half merged; --journal PATH (on "
@@ -298,18 +311,18 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	r = dm_suspend(ctx, d->name, false);
 	if (r < 0) {
 		log_err(ctx, "cannot suspend %s: %s", d->name, strerror(-r));
-		memory_unlock();
+		memory_unlock(ctx);
 		goto fail;
 	}
 	if (opts->journal)
-		r = journal_layer(ctx, d, &j, mname, &u, &m);
+		r = journal_copy(ctx, d, &j);
 	if (r == 0)
 		r = reload_top(ctx, d, "snapshot-merge", m.devnum, d->chunk_bytes);
 	if (r == 0)
 		r = swap_table(ctx, d);
 	else
 		dm_resume(ctx, d->name, DM_PUBLIC);
-	memory_unlock();
+	memory_unlock(ctx);
 	if (r < 0)
 		goto fail;
 	close(ofd);
@@ -435,7 +448,7 @@ static int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		else
 			dm_resume(ctx, d->name, DM_PUBLIC);
 	}
-	memory_unlock();
+	memory_unlock(ctx);
 	if (r < 0) {
 		if (ofd >= 0)
 			blkdev_set_ro(ofd, false);

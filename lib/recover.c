@@ -92,8 +92,7 @@ static int merge_device(struct rosnap_ctx *ctx, struct journal *j,
 			return r;
 	}
 	r = cow_create_journal(ctx, cowname, dev,
-			       JOURNAL_HEADER_BYTES / SECTOR_SIZE, j->h.data_bytes,
-			       NULL, c);
+			       JOURNAL_HEADER_BYTES / SECTOR_SIZE, j->size, NULL, c);
 	if (lfd >= 0)
 		close(lfd);
 	if (r < 0)

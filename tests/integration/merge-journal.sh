@@ -46,6 +46,15 @@ wait $wpid
 [ ! -e /mnt/jd/journal ] || fail "the journal is still there"
 tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/after
 diff /tmp/before /tmp/after || fail "files changed through the merge"
+step "a block device as the journal"
+dd if=/dev/urandom of=/mnt/jm/more bs=1M count=16 2>/dev/null
+sync
+tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/before
+echo stale | dd of=/dev/vdd bs=1M seek=20 conv=fsync 2>/dev/null
+rosnap merge jm --journal /dev/vdd 2>/tmp/err || fail "merge through /dev/vdd: $(cat /tmp/err)"
+[ "$(head -c 7 /dev/vdd)" != ROSNAPJ ] || fail "the journal device's header was not wiped"
+tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/after
+diff /tmp/before /tmp/after || fail "files changed through the second merge"
 umount /mnt/jm
 rosnap remove jm || fail "remove"
 dmsetup remove slowvdc

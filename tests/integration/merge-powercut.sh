@@ -12,10 +12,14 @@ boot=$ROSNAP_TEST_BOOT
 mkdir -p /mnt/jd /mnt/pc
 
 # Protect vdc, change it through a filesystem, and remember (on the journal
-# disk) what the origin must hold once the changes are merged.
+# disk) what the origin must hold once the changes are merged.  The
+# origin is vdc behind dm-delay, so that each cut lands in the middle of
+# the merge whatever the machine's speed; recover finds vdc itself.
 prepare() {
 	mkfs_on /dev/vdc ext4 -b 4096
-	rosnap create /dev/vdc --name pc --ram 224M --backend zram >/dev/null || fail "create"
+	slow_disk /dev/vdc slowvdc 5
+	rosnap create /dev/mapper/slowvdc --name pc --ram 224M --backend zram >/dev/null ||
+		fail "create"
 	mount /dev/mapper/pc /mnt/pc || fail "mount"
 	dd if=/dev/urandom of=/mnt/pc/big bs=1M count=160 2>/dev/null
 	cp -a /usr/sbin /mnt/pc/sbin
