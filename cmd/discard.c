@@ -2,6 +2,7 @@
 /*
  * rosnap discard NAME|DEVICE [--remove]
  * rosnap protect NAME|DEVICE [--ram SIZE]
+ * rosnap origin NAME|DEVICE [--close]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -77,5 +78,73 @@ int cmd_protect(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = rosnap_protect(ctx, argv[optind], ram);
 	if (r < 0)
 		return fail(r, "cannot protect %s", argv[optind]);
+	return EXIT_OK;
+}
+
+int cmd_origin(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "close", no_argument, NULL, 'x' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rosnap_device *dev = NULL;
+	bool exit_now = false, close_view = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "x" COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (c == 'x')
+			close_view = true;
+		else if (!common_option(ctx, c, "origin", &exit_now))
+			return bad_option("origin");
+		if (exit_now)
+			return EXIT_OK;
+	}
+	r = one_device(argc, argv, "origin");
+	if (r)
+		return r;
+	r = rosnap_origin_view(ctx, argv[optind], !close_view);
+	if (r < 0)
+		return fail(r, "cannot %s the origin view of %s",
+			    close_view ? "close" : "open", argv[optind]);
+	if (!close_view && rosnap_device_open(ctx, argv[optind], &dev) == 0) {
+		printf("/dev/mapper/%s-origin\n", rosnap_device_get_name(dev));
+		rosnap_device_unref(dev);
+	}
+	return EXIT_OK;
+}
+
+int cmd_grow(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "by", required_argument, NULL, 'b' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	bool exit_now = false;
+	uint64_t by = 0;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "b:" COMMON_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (c == 'b') {
+			r = ram_option(ctx, "grow", optarg, &by);
+			if (r)
+				return r;
+		} else if (!common_option(ctx, c, "grow", &exit_now)) {
+			return bad_option("grow");
+		}
+		if (exit_now)
+			return EXIT_OK;
+	}
+	if (!by)
+		return usage_error("grow", "--by SIZE is needed");
+	r = one_device(argc, argv, "grow");
+	if (r)
+		return r;
+	r = rosnap_grow(ctx, argv[optind], by);
+	if (r < 0)
+		return fail(r, "cannot grow %s", argv[optind]);
 	return EXIT_OK;
 }

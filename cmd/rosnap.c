@@ -24,7 +24,11 @@ static const struct verb verbs[] = {
 	{ "discard", cmd_discard, "throw the changes away" },
 	{ "protect", cmd_protect, "protect an unprotected device again" },
 	{ "recover", cmd_recover, "finish a journaled merge cut by a power loss" },
+	{ "origin", cmd_origin, "a read-only view of the origin as it is" },
+	{ "grow", cmd_grow, "enlarge a device's store, live" },
+	{ "monitor", cmd_monitor, "watch devices: thresholds, hooks, growth" },
 	{ "remove", cmd_remove, "remove a device, dropping its changes" },
+	{ "boot", cmd_boot, "protect the root filesystem (from the initramfs)" },
 };
 
 /* Per-verb help: synopsis and options.  rosnap(8) has the full story. */
@@ -106,6 +110,60 @@ static const struct {
 	  "Options:\n"
 	  "  -o, --origin DEVICE      the origin, when the journal's UUID and size do\n"
 	  "                           not find it\n" },
+	{ "origin",
+	  "Usage: rosnap origin NAME|DEVICE [--close]\n"
+	  "\n"
+	  "Make a read-only view of the origin as it is on disk, beside the\n"
+	  "writable device, and print its path (/dev/mapper/NAME-origin).  Mount it\n"
+	  "read-only (ext4: -o ro,noload; xfs: -o ro,norecovery,nouuid).\n"
+	  "\n"
+	  "Options:\n"
+	  "  -x, --close              remove the view\n" },
+	{ "grow",
+	  "Usage: rosnap grow NAME|DEVICE --by SIZE\n"
+	  "\n"
+	  "Enlarge the device's copy-on-write store by SIZE, live, with one more\n"
+	  "RAM device of the same kind.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -b, --by SIZE            how much: 256M, 1G, or N% of RAM\n" },
+	{ "monitor",
+	  "Usage: rosnap monitor [NAME...] [OPTIONS]\n"
+	  "\n"
+	  "Watch rosnap devices (all, or those named) in the foreground: report\n"
+	  "each crossing of a threshold of the store's use once, to syslog and\n"
+	  "stderr; run a program; grow the store.  Defaults come from\n"
+	  "/etc/rosnap/boot.conf (warn=, critical=, min_free=, grow_by=, grow_max=,\n"
+	  "exec=).  SIGTERM stops it.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -w, --warn PCT           warn at PCT% of the store (default 80)\n"
+	  "  -c, --critical PCT       critical at PCT% (default 95)\n"
+	  "  -m, --min-free SIZE      report memory below SIZE (or N%) available\n"
+	  "  -e, --exec PROGRAM       run PROGRAM at each crossing (no shell; the\n"
+	  "                           facts are in ROSNAP_* environment variables)\n"
+	  "  -W, --wall               also tell logged-in users at critical\n"
+	  "  -g, --grow-by SIZE       at warn, grow the store by SIZE ...\n"
+	  "  -G, --grow-max SIZE      ... up to SIZE in all, memory permitting\n"
+	  "  -i, --interval SECONDS   how often to read the store's use (default 2)\n"
+	  "  -f, --config FILE        settings file (default /etc/rosnap/boot.conf)\n"
+	  "      --once               one round, then exit\n" },
+	{ "boot",
+	  "Usage: rosnap boot [ROOT] [OPTIONS]\n"
+	  "\n"
+	  "Run by the initramfs before the root filesystem is mounted: read\n"
+	  "/etc/rosnap/boot.conf and the kernel command line (rosnap, rosnap=off,\n"
+	  "rosnap.ram=, rosnap.backend=, rosnap.compression=, rosnap.fallback=,\n"
+	  "rosnap.name=, rosnap.journal=), finish a journaled merge a power loss\n"
+	  "cut, protect ROOT (default: root= of the command line), and print the\n"
+	  "device to mount as root.  See rosnap-boot(7).\n"
+	  "\n"
+	  "Options:\n"
+	  "      --config FILE        settings file (default /etc/rosnap/boot.conf)\n"
+	  "      --cmdline FILE       command line (default /proc/cmdline)\n"
+	  "      --link PATH          also make PATH a link to that device\n"
+	  "      --generator DIR      as a systemd generator in an initrd: write the\n"
+	  "                           units that protect the root into DIR\n" },
 	{ "remove",
 	  "Usage: rosnap remove NAME|DEVICE\n"
 	  "\n"

@@ -67,5 +67,9 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_recover(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_discard(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_protect(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_origin(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_grow(struct rosnap_ctx *ctx, int argc, char *argv[]);
 
 #endif

@@ -60,7 +60,7 @@ static uint16_t udev_flags(struct rosnap_ctx *ctx, enum dm_visibility vis)
 {
 	uint16_t flags = 0;
 
-	if (vis == DM_HIDDEN)
+	if (vis & DM_HIDDEN)
 		flags |= DM_UDEV_DISABLE_SUBSYSTEM_RULES_FLAG |
 			 DM_UDEV_DISABLE_DISK_RULES_FLAG |
 			 DM_UDEV_DISABLE_OTHER_RULES_FLAG;
@@ -220,6 +220,7 @@ int dm_create(struct rosnap_ctx *ctx, const char *name, const char *uuid,
 	if (r < 0)
 		return r;
 	if (!dm_task_set_uuid(dmt, uuid) ||
+	    ((vis & DM_READONLY) && !dm_task_set_ro(dmt)) ||
 	    (r = add_targets(dmt, targets, count)) < 0) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
@@ -485,6 +486,17 @@ out:
 	}
 	*names = v;
 	return (int)count;
+}
+
+unsigned snapshot_features(struct rosnap_ctx *ctx)
+{
+	uint32_t v[3];
+
+	if (dm_target_version(ctx, "snapshot", v) < 0)
+		return 0;
+	if (v[0] > 1 || (v[0] == 1 && v[1] >= 16))
+		return SNAP_F_DISCARD_ZEROES_COW;
+	return 0;
 }
 
 int dm_target_version(struct rosnap_ctx *ctx, const char *target,

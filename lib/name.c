@@ -61,6 +61,17 @@ fail:
 	return r;
 }
 
+bool algorithm_name_ok(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-'))
+			return false;
+	return p > s && p - s < 32;
+}
+
 static const char *const backend_names[] = {
 	[ROSNAP_BACKEND_AUTO] = "auto",
 	[ROSNAP_BACKEND_ZRAM] = "zram",

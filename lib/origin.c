@@ -33,14 +33,21 @@ static bool is_tag(const char *spec)
 	return false;
 }
 
-static int resolve_tag(struct rosnap_ctx *ctx, const char *spec, char *path,
-		       size_t len)
+char *blkid_resolve(const char *tag)
 {
 	blkid_cache cache = NULL;
 	char *dev;
 
-	dev = blkid_evaluate_tag(spec, NULL, &cache);
+	dev = blkid_evaluate_tag(tag, NULL, &cache);
 	blkid_put_cache(cache);
+	return dev;
+}
+
+static int resolve_tag(struct rosnap_ctx *ctx, const char *spec, char *path,
+		       size_t len)
+{
+	char *dev = blkid_resolve(spec);
+
 	if (!dev) {
 		log_err(ctx, "no device has %s; check the value with 'blkid'",
 			spec);

@@ -35,7 +35,7 @@ static bool is_pow2(uint64_t v)
 static int check_opts(struct rosnap_ctx *ctx,
 		      const struct rosnap_create_opts *o)
 {
-	const char *why, *p;
+	const char *why;
 	char a[32], b[32];
 	uint64_t total;
 	int r;
@@ -65,11 +65,7 @@ static int check_opts(struct rosnap_ctx *ctx,
 			log_err(ctx, "compression applies to zram only, not brd");
 			return -EINVAL;
 		}
-		for (p = o->compression; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			      *p == '-'))
-				break;
-		if (*p || !*o->compression || p - o->compression > 31) {
+		if (!algorithm_name_ok(o->compression)) {
 			log_err(ctx, "invalid compression algorithm name \"%s\"",
 				o->compression);
 			return -EINVAL;
@@ -174,6 +170,7 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 		.persistent = true,
 		.overflow = true,
 		.chunk_sectors = chunk / SECTOR_SIZE,
+		.features = snapshot_features(ctx),
 	};
 	struct dm_target t = { .start = 0, .length = o->size / SECTOR_SIZE,
 			       .type = "snapshot" };
@@ -330,6 +327,87 @@ static void explain_busy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 		"first", verb, d->name, d->open_count);
 }
 
+#define ORIGIN_SUFFIX "-origin"
+
+static int view_name(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s" ORIGIN_SUFFIX, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Remove NAME's origin view, if there is one. */
+static int view_remove(struct rosnap_ctx *ctx, const char *name)
+{
+	struct dm_info_ex info;
+	struct rosnap_uuid u;
+	char view[160];
+	int r;
+
+	if (view_name(view, sizeof(view), name) < 0 ||
+	    dm_info(ctx, view, &info) < 0 || uuid_parse(info.uuid, &u) < 0 ||
+	    u.role != UUID_ORIGIN)
+		return 0;
+	if (info.open_count > 0) {
+		log_err(ctx, "the origin view %s is in use; unmount it first", view);
+		return -EBUSY;
+	}
+	r = dm_remove(ctx, view);
+	if (r < 0)
+		log_err(ctx, "cannot remove %s: %s", view, strerror(-r));
+	return r;
+}
+
+static int view_create(struct rosnap_ctx *ctx, const struct rosnap_device *d)
+{
+	struct dm_target t = { .start = 0, .length = d->size / SECTOR_SIZE,
+			       .type = "linear" };
+	char view[160], params[48], uuid[129];
+	struct rosnap_uuid u;
+	dev_t dev;
+	int r;
+
+	if (!d->origin_devnum || !d->size) {
+		log_err(ctx, "%s has no origin to show", d->name);
+		return -EINVAL;
+	}
+	r = view_name(view, sizeof(view), d->name);
+	if (r == 0)
+		r = linear_table(params, sizeof(params), d->origin_devnum, 0);
+	if (r == 0)
+		r = uuid_new(&u, UUID_ORIGIN, 0);
+	if (r == 0)
+		r = uuid_format(&u, uuid, sizeof(uuid));
+	if (r < 0)
+		return r;
+	t.params = params;
+	/* Hidden: the writable device keeps the filesystem's UUID links. */
+	r = dm_create(ctx, view, uuid, &t, 1, DM_HIDDEN | DM_READONLY, &dev);
+	if (r == -EBUSY || r == -EEXIST)
+		log_err(ctx, "a device named %s exists already", view);
+	else if (r < 0)
+		log_err(ctx, "cannot create the origin view %s: %s", view,
+			strerror(-r));
+	return r;
+}
+
+_public_ int rosnap_origin_view(struct rosnap_ctx *ctx, const char *name,
+				bool open)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r == 0)
+		r = open ? view_create(ctx, d) : view_remove(ctx, d->name);
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}
+
 /* Layers of NAME that no table uses any more (a command cut short). */
 static void remove_layers(struct rosnap_ctx *ctx, const char *name)
 {
@@ -354,7 +432,7 @@ static void remove_layers(struct rosnap_ctx *ctx, const char *name)
 static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
 	remove_layers(ctx, d->name);
-	return 0;
+	return view_remove(ctx, d->name);
 }
 
 static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
@@ -377,6 +455,9 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		explain_busy(ctx, d, "remove");
 		return -EBUSY;
 	}
+	r = view_remove(ctx, d->name);
+	if (r < 0)
+		return r;
 	/* Keep a handle on the origin to give back its read-only flag. */
 	if (d->origin_devnum)
 		ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
@@ -470,7 +551,7 @@ static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		else
 			dm_resume(ctx, d->name, DM_PUBLIC);
 	}
-	memory_unlock();
+	memory_unlock(ctx);
 	if (r < 0) {
 		blkdev_set_ro(o.fd, false);
 		cow_destroy(ctx, &cow);
@@ -479,6 +560,45 @@ static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	log_info(ctx, "%s protects %s again", d->name, device_origin_label(d));
 out:
 	origin_close(ctx, &o, false);
+	return r;
+}
+
+_public_ int rosnap_grow(struct rosnap_ctx *ctx, const char *name,
+			 uint64_t bytes)
+{
+	struct rosnap_device *d = NULL;
+	char a[32], b[32];
+	int r;
+
+	if (bytes < MIN_COW_BYTES) {
+		log_err(ctx, "growing by less than 1M is not worth it");
+		return -EINVAL;
+	}
+	bytes = (bytes + 4095) & ~4095ULL;
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r < 0)
+		goto out;
+	if (d->state != ROSNAP_STATE_ACTIVE && d->state != ROSNAP_STATE_OVERFLOW) {
+		log_err(ctx, "%s is %s; only an active store grows", d->name,
+			rosnap_state_name(d->state));
+		r = -EINVAL;
+		goto out;
+	}
+	if (d->state == ROSNAP_STATE_OVERFLOW)
+		log_warn(ctx, "%s has overflowed already: the kernel keeps "
+			 "refusing its writes even with a larger store", d->name);
+	r = cow_grow(ctx, &d->cow, bytes);
+	if (r == 0) {
+		rosnap_format_size(bytes, a, sizeof(a));
+		rosnap_format_size(d->cow.bytes, b, sizeof(b));
+		log_info(ctx, "grew the store of %s by %s to %s", d->name, a, b);
+	}
+out:
+	rosnap_device_unref(d);
+	lock_release(ctx);
 	return r;
 }
 

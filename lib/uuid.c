@@ -21,6 +21,7 @@ static const char *const roles[] = {
 	[UUID_SNAP] = "snap",
 	[UUID_COW] = "cow",
 	[UUID_RECOVER] = "recover",
+	[UUID_ORIGIN] = "origin",
 };
 
 static const struct {

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The root filesystem from the initramfs: settings from
+ * /etc/rosnap/boot.conf and the kernel command line, and the decision to
+ * protect the root device, or to fall back.
+ *
+ * Every value from the command line is checked here, in C, against what
+ * it may be; nothing of it ever reaches a shell.  A setting that is wrong
+ * is reported and makes the boot fall back (never silently protect with
+ * other settings than asked, and never silently write the disk).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_BOOT_NAME "rosnap-root"
+
+_public_ int rosnap_boot_new(struct rosnap_ctx *ctx, struct rosnap_boot **boot)
+{
+	struct rosnap_boot *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	b->ctx = rosnap_ref(ctx);
+	b->enabled = -1;
+	b->warn = 80;
+	b->critical = 95;
+	snprintf(b->name, sizeof(b->name), DEFAULT_BOOT_NAME);
+	*boot = b;
+	return 0;
+}
+
+_public_ struct rosnap_boot *rosnap_boot_unref(struct rosnap_boot *boot)
+{
+	if (boot) {
+		rosnap_unref(boot->ctx);
+		free(boot);
+	}
+	return NULL;
+}
+
+static int problem(struct rosnap_boot *b, const char *where, const char *key,
+		   const char *value, const char *why)
+{
+	log_err(b->ctx, "%s: %s%s%s: %s", where, key, value ? "=" : "",
+		value ? value : "", why);
+	b->problems++;
+	return -EINVAL;
+}
+
+static int parse_switch(const char *v)
+{
+	static const char *const on[] = { "1", "on", "yes", "true" };
+	static const char *const off[] = { "0", "off", "no", "false" };
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(on); i++)
+		if (strcmp(v, on[i]) == 0)
+			return 1;
+	for (i = 0; i < ARRAY_SIZE(off); i++)
+		if (strcmp(v, off[i]) == 0)
+			return 0;
+	return -1;
+}
+
+/* Printable, no blanks or quotes: a path or TAG=value. */
+static bool plain_word(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+	const char *p;
+
+	if (n == 0 || n >= max)
+		return false;
+	for (p = v; *p; p++)
+		if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\'' ||
+		    *p == '\\' || *p == '`' || *p == '$')
+			return false;
+	return true;
+}
+
+/* One setting, from the file (key) or the command line (rosnap.key). */
+static int boot_set(struct rosnap_boot *b, const char *where,
+		    const char *prefix, const char *key, const char *v)
+{
+	char shown[128];
+	const char *why;
+	uint64_t bytes;
+	int on;
+
+	/* Problems name the setting as it was written. */
+	snprintf(shown, sizeof(shown), "%s%s", prefix, key);
+
+	if (strcmp(key, "enable") == 0) {
+		on = parse_switch(v);
+		if (on < 0)
+			return problem(b, where, shown, v, "use yes or no");
+		b->enabled = on;
+	} else if (strcmp(key, "ram") == 0) {
+		if (strlen(v) >= sizeof(b->ram) ||
+		    rosnap_parse_ram(b->ctx, v, &bytes) < 0 || bytes == 0)
+			return problem(b, where, shown, v, "not a size such as 256M, "
+				       "1G or 25%");
+		snprintf(b->ram, sizeof(b->ram), "%s", v);
+	} else if (strcmp(key, "backend") == 0) {
+		if (rosnap_backend_from_name(v, &b->backend) < 0)
+			return problem(b, where, shown, v, "use zram, brd or auto");
+	} else if (strcmp(key, "compression") == 0) {
+		if (!algorithm_name_ok(v))
+			return problem(b, where, shown, v, "not an algorithm name");
+		snprintf(b->compression, sizeof(b->compression), "%s", v);
+	} else if (strcmp(key, "fallback") == 0) {
+		if (strcmp(v, "ro") == 0)
+			b->fallback = ROSNAP_FALLBACK_RO;
+		else if (strcmp(v, "rw") == 0)
+			b->fallback = ROSNAP_FALLBACK_RW;
+		else if (strcmp(v, "panic") == 0)
+			b->fallback = ROSNAP_FALLBACK_PANIC;
+		else
+			return problem(b, where, shown, v, "use ro, rw or panic");
+	} else if (strcmp(key, "name") == 0) {
+		if (rosnap_check_name(v, &why) < 0)
+			return problem(b, where, shown, v, why);
+		snprintf(b->name, sizeof(b->name), "%s", v);
+	} else if (strcmp(key, "journal") == 0) {
+		if (!plain_word(v, sizeof(b->journal)) ||
+		    (v[0] != '/' && !strchr(v, '=')))
+			return problem(b, where, shown, v, "give a block device: a "
+				       "path, or LABEL=, UUID=, PARTUUID=, PARTLABEL=");
+		snprintf(b->journal, sizeof(b->journal), "%s", v);
+	} else if (strcmp(key, "warn") == 0 || strcmp(key, "critical") == 0) {
+		uint64_t pct;
+
+		if (parse_u64(v, &pct) < 0 || pct < 1 || pct > 100 || v[0] == '0')
+			return problem(b, where, shown, v, "a percentage, 1 to 100");
+		*(strcmp(key, "warn") == 0 ? &b->warn : &b->critical) = (unsigned)pct;
+	} else if (strcmp(key, "min_free") == 0 || strcmp(key, "grow_by") == 0 ||
+		   strcmp(key, "grow_max") == 0) {
+		if (rosnap_parse_ram(b->ctx, v, &bytes) < 0)
+			return problem(b, where, shown, v, "not a size such as 256M "
+				       "or 10%");
+		*(key[0] == 'm' ? &b->min_free :
+		  strcmp(key, "grow_by") == 0 ? &b->grow_by : &b->grow_max) = bytes;
+	} else if (strcmp(key, "exec") == 0) {
+		if (!plain_word(v, sizeof(b->exec)) || v[0] != '/')
+			return problem(b, where, shown, v, "an absolute path to a "
+				       "program");
+		snprintf(b->exec, sizeof(b->exec), "%s", v);
+	} else {
+		return problem(b, where, shown, v, "unknown setting, ignored");
+	}
+	return 0;
+}
+
+_public_ int rosnap_boot_load_config(struct rosnap_boot *boot, const char *path)
+{
+	char line[1024], *p, *eq, *end, *key, *value;
+	int before = boot->problems, n = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		log_err(boot->ctx, "cannot read %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char where[PATH_MAX + 16];
+
+		n++;
+		snprintf(where, sizeof(where), "%s:%d", path, n);
+		if (!strchr(line, '\n') && !feof(f)) {
+			problem(boot, where, "line", NULL, "too long");
+			break;
+		}
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == '\n' || end[-1] == ' ' ||
+				   end[-1] == '\t' || end[-1] == '\r'))
+			*--end = '\0';
+		if (!*p || *p == '#')
+			continue;
+		eq = strchr(p, '=');
+		if (!eq) {
+			problem(boot, where, p, NULL, "not KEY=VALUE");
+			continue;
+		}
+		key = p;
+		value = eq + 1;
+		for (*eq = '\0'; eq > key && (eq[-1] == ' ' || eq[-1] == '\t');)
+			*--eq = '\0';
+		while (*value == ' ' || *value == '\t')
+			value++;
+		/* A value may be quoted as in a shell file, without escapes. */
+		if (*value == '"' && end - value >= 2 && end[-1] == '"') {
+			*--end = '\0';
+			value++;
+		}
+		boot_set(boot, where, "", key, value);
+	}
+	fclose(f);
+	return boot->problems - before;
+}
+
+/*
+ * The kernel's own splitting: words separated by blanks, a double quote
+ * toggles quoting and is dropped.  Words after "--" belong to init.
+ */
+static const char *next_param(const char *s, char *word, size_t len)
+{
+	bool quoted = false;
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	if (!*s)
+		return NULL;
+	for (; *s && (quoted || (*s != ' ' && *s != '\t' && *s != '\n')); s++) {
+		if (*s == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (n + 1 < len)
+			word[n++] = *s;
+	}
+	word[n] = '\0';
+	return s;
+}
+
+_public_ int rosnap_boot_load_cmdline(struct rosnap_boot *boot,
+				      const char *cmdline)
+{
+	int before = boot->problems, on;
+	char word[512], *eq;
+	const char *s = cmdline;
+
+	while ((s = next_param(s, word, sizeof(word)))) {
+		if (strcmp(word, "--") == 0)
+			break;
+		if (strncmp(word, "root=", 5) == 0) {
+			snprintf(boot->root, sizeof(boot->root), "%s", word + 5);
+			continue;
+		}
+		if (strncmp(word, "rosnap", 6) != 0)
+			continue;
+		if (word[6] == '\0') {
+			boot->enabled = 1;
+		} else if (word[6] == '=') {
+			on = parse_switch(word + 7);
+			if (on < 0)
+				problem(boot, "kernel command line", "rosnap", word + 7,
+					"use rosnap, rosnap=on or rosnap=off");
+			else
+				boot->enabled = on;
+		} else if (word[6] == '.') {
+			eq = strchr(word, '=');
+			if (!eq) {
+				problem(boot, "kernel command line", word, NULL,
+					"needs a value");
+				continue;
+			}
+			*eq = '\0';
+			if (strcmp(word + 7, "enable") == 0)
+				problem(boot, "kernel command line", word, eq + 1,
+					"use rosnap or rosnap=off");
+			else
+				boot_set(boot, "kernel command line", "rosnap.",
+					 word + 7, eq + 1);
+		}
+		/* Other words starting "rosnap" (rosnapper=...) are not ours. */
+	}
+	return boot->problems - before;
+}
+
+_public_ void rosnap_boot_get_monitor(const struct rosnap_boot *boot,
+				      struct rosnap_monitor_settings *s)
+{
+	s->warn_percent = boot->warn;
+	s->critical_percent = boot->critical;
+	s->min_free_bytes = boot->min_free;
+	s->grow_by = boot->grow_by;
+	s->grow_max = boot->grow_max;
+	s->exec = boot->exec[0] ? boot->exec : NULL;
+}
+
+_public_ bool rosnap_boot_enabled(const struct rosnap_boot *boot)
+{
+	return boot->enabled == 1;
+}
+
+_public_ const char *rosnap_boot_get_name(const struct rosnap_boot *boot)
+{
+	return boot->name;
+}
+
+_public_ const char *rosnap_boot_get_root(const struct rosnap_boot *boot)
+{
+	return boot->root[0] ? boot->root : NULL;
+}
+
+_public_ enum rosnap_fallback rosnap_boot_get_fallback(const struct rosnap_boot *boot)
+{
+	return boot->fallback;
+}
+
+/* Does the journal device hold a merge to finish?  1 yes, 0 no. */
+static int journal_pending(struct rosnap_boot *b, char *path, size_t len)
+{
+	static const char magic[8] = { 'R', 'O', 'S', 'N', 'A', 'P', 'J', '\n' };
+	char head[8];
+	int fd, r;
+
+	if (strchr(b->journal, '=') && b->journal[0] != '/') {
+		char *dev = blkid_resolve(b->journal);
+
+		if (!dev) {
+			log_warn(b->ctx, "no journal device %s: no interrupted merge "
+				 "to finish", b->journal);
+			return 0;
+		}
+		snprintf(path, len, "%s", dev);
+		free(dev);
+	} else {
+		snprintf(path, len, "%s", b->journal);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn(b->ctx, "cannot open the journal %s: %s", path,
+			 strerror(errno));
+		return 0;
+	}
+	r = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+	    memcmp(head, magic, sizeof(magic)) == 0;
+	close(fd);
+	return r;
+}
+
+static int fall_back(struct rosnap_boot *b, const char *root, const char *why,
+		     int r, const char **newroot)
+{
+	int fd;
+
+	snprintf(b->newroot, sizeof(b->newroot), "%s", root);
+	*newroot = b->newroot;
+	switch (b->fallback) {
+	case ROSNAP_FALLBACK_RW:
+		log_err(b->ctx, "cannot protect the root filesystem %s: %s; booting "
+			"it WRITABLE, changes go to the disk (rosnap.fallback=rw)",
+			root, why);
+		return 0;
+	case ROSNAP_FALLBACK_PANIC:
+		log_err(b->ctx, "cannot protect the root filesystem %s: %s; "
+			"stopping the boot (rosnap.fallback=panic)", root, why);
+		return r < 0 ? r : -EINVAL;
+	case ROSNAP_FALLBACK_RO:
+	default:
+		break;
+	}
+	/* Read-only at the block layer: nothing can remount it writable. */
+	fd = open(root, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || blkdev_set_ro(fd, true) < 0)
+		log_err(b->ctx, "cannot set %s read-only either", root);
+	if (fd >= 0)
+		close(fd);
+	log_err(b->ctx, "cannot protect the root filesystem %s: %s; booting it "
+		"read-only (rosnap.fallback=ro)", root, why);
+	return 0;
+}
+
+static int protect(struct rosnap_boot *boot, const char *root,
+		   const char **newroot);
+
+_public_ int rosnap_boot_protect_root(struct rosnap_boot *boot,
+				      const char *root, const char **newroot)
+{
+	char *dev = NULL;
+	int r;
+
+	/* A tag (initramfs-tools may pass UUID=...) becomes its device: the
+	 * fallback must set that device read-only. */
+	if (root[0] != '/' && strchr(root, '=') && boot->enabled == 1) {
+		dev = blkid_resolve(root);
+		if (!dev)
+			log_warn(boot->ctx, "no device has %s (yet)", root);
+	}
+	r = protect(boot, dev ? dev : root, newroot);
+	free(dev);
+	return r;
+}
+
+static int protect(struct rosnap_boot *boot, const char *root,
+		   const char **newroot)
+{
+	struct rosnap_create_opts opts = {
+		.name = boot->name,
+		.backend = boot->backend,
+		.compression = boot->compression[0] ? boot->compression : NULL,
+	};
+	char journal[PATH_MAX];
+	int r;
+
+	if (boot->enabled != 1) {
+		snprintf(boot->newroot, sizeof(boot->newroot), "%s", root);
+		*newroot = boot->newroot;
+		return 0;
+	}
+	if (boot->problems)
+		return fall_back(boot, root, "its rosnap settings are wrong (see "
+				 "above)", -EINVAL, newroot);
+	if (boot->journal[0] && journal_pending(boot, journal, sizeof(journal))) {
+		log_notice(boot->ctx, "finishing the merge a power loss "
+			   "interrupted, from %s", journal);
+		r = rosnap_recover(boot->ctx, journal, root, NULL, NULL);
+		if (r < 0)
+			return fall_back(boot, root, "the interrupted merge could "
+					 "not be finished, the disk may be half "
+					 "merged", r, newroot);
+	}
+	if (boot->ram[0] &&
+	    (r = rosnap_parse_ram(boot->ctx, boot->ram, &opts.ram_bytes)) < 0)
+		return fall_back(boot, root, "bad rosnap.ram", r, newroot);
+	r = rosnap_create(boot->ctx, root, &opts, NULL);
+	if (r < 0)
+		return fall_back(boot, root, strerror(-r), r, newroot);
+	snprintf(boot->newroot, sizeof(boot->newroot), "/dev/mapper/%s",
+		 boot->name);
+	*newroot = boot->newroot;
+	log_notice(boot->ctx, "protecting the root filesystem %s: its changes "
+		   "go to RAM (%s)", root, boot->newroot);
+	return 0;
+}
+
+/*
+ * systemd's escaping of a path for a unit name: no leading, trailing or
+ * repeated '/', '/' as '-', and every other byte outside [A-Za-z0-9:_.]
+ * (and a leading '.') as \xNN.
+ */
+int unit_path_escape(const char *path, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *p = path;
+	size_t n = 0;
+
+	while (*p == '/')
+		p++;
+	if (!*p)
+		return snprintf(buf, len, "-") < (int)len ? 0 : -ENOSPC;
+	for (; *p; p++) {
+		char c = *p;
+
+		if (c == '/') {
+			while (p[1] == '/')
+				p++;
+			if (!p[1])
+				break;
+			if (n + 1 >= len)
+				return -ENOSPC;
+			buf[n++] = '-';
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || c == ':' || c == '_' ||
+			   (c == '.' && n > 0)) {
+			if (n + 1 >= len)
+				return -ENOSPC;
+			buf[n++] = c;
+		} else {
+			if (n + 4 >= len)
+				return -ENOSPC;
+			buf[n++] = '\\';
+			buf[n++] = 'x';
+			buf[n++] = hex[(unsigned char)c >> 4];
+			buf[n++] = hex[(unsigned char)c & 15];
+		}
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* root= as a device path: UUID=x is /dev/disk/by-uuid/x, and so on. */
+int boot_root_path(const char *spec, char *buf, size_t len)
+{
+	static const struct {
+		const char *tag, *dir;
+	} tags[] = {
+		{ "UUID=", "by-uuid" },       { "PARTUUID=", "by-partuuid" },
+		{ "LABEL=", "by-label" },     { "PARTLABEL=", "by-partlabel" },
+	};
+	const char *p;
+	unsigned i;
+	int n;
+
+	if (strncmp(spec, "block:", 6) == 0)
+		spec += 6;
+	for (i = 0; i < ARRAY_SIZE(tags); i++) {
+		size_t t = strlen(tags[i].tag);
+
+		if (strncmp(spec, tags[i].tag, t) != 0)
+			continue;
+		/* udev encodes other characters in these links: keep to these. */
+		for (p = spec + t; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+			      *p == '.'))
+				return -EINVAL;
+		if (!spec[t])
+			return -EINVAL;
+		n = snprintf(buf, len, "/dev/disk/%s/%s", tags[i].dir, spec + t);
+		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	}
+	if (strncmp(spec, "/dev/", 5) != 0 || !plain_word(spec, len) ||
+	    strchr(spec, '%') || strstr(spec, "/../"))
+		return -EINVAL;
+	snprintf(buf, len, "%s", spec);
+	return 0;
+}
+
+static int write_unit(struct rosnap_ctx *ctx, const char *dir,
+		      const char *subdir, const char *file, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (subdir) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, subdir) >=
+		    sizeof(path))
+			return -ENAMETOOLONG;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s%s%s", dir,
+			     subdir ? subdir : "", subdir ? "/" : "", file) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "we");
+	if (!f) {
+		log_err(ctx, "cannot write %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	fputs(text, f);
+	if (fclose(f) != 0)
+		return -EIO;
+	return 0;
+}
+
+_public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
+{
+	char dev[512], esc[1024], text[4096], sub[1200];
+	const char *fsck;
+	int r;
+
+	if (boot->enabled != 1)
+		return 0;
+	if (!boot->root[0] || boot_root_path(boot->root, dev, sizeof(dev)) < 0) {
+		log_err(boot->ctx, "root=%s is not a block device rosnap can protect "
+			"from a systemd initrd; the root is not protected",
+			boot->root[0] ? boot->root : "(none)");
+		return -EINVAL;
+	}
+	r = unit_path_escape(dev, esc, sizeof(esc));
+	if (r < 0)
+		return r;
+	snprintf(text, sizeof(text),
+		 "# Generated by rosnap-generator.\n"
+		 "[Unit]\n"
+		 "Description=rosnap: protect the root filesystem\n"
+		 "DefaultDependencies=no\n"
+		 "Requires=%s.device\n"
+		 "After=%s.device systemd-udevd.service systemd-modules-load.service\n"
+		 "Before=sysroot.mount initrd-root-fs.target\n"
+		 "\n"
+		 "[Service]\n"
+		 "Type=oneshot\n"
+		 "RemainAfterExit=yes\n"
+		 "ExecStart=/usr/sbin/rosnap boot --link /run/rosnap/root %s\n",
+		 esc, esc, dev);
+	r = write_unit(boot->ctx, dir, NULL, "rosnap-root.service", text);
+	if (r < 0)
+		return r;
+	r = write_unit(boot->ctx, dir, "sysroot.mount.d", "50-rosnap.conf",
+		       "# Generated by rosnap-generator.\n"
+		       "[Unit]\n"
+		       "Requires=rosnap-root.service\n"
+		       "After=rosnap-root.service\n"
+		       "\n"
+		       "[Mount]\n"
+		       "What=/run/rosnap/root\n");
+	if (r < 0)
+		return r;
+	/* fsck of the root: after rosnap, on what is mounted, never the origin. */
+	fsck = access("/usr/lib/systemd/systemd-fsck", X_OK) == 0 ?
+		       "/usr/lib/systemd/systemd-fsck" : "/lib/systemd/systemd-fsck";
+	snprintf(text, sizeof(text),
+		 "# Generated by rosnap-generator.\n"
+		 "[Unit]\n"
+		 "Requires=rosnap-root.service\n"
+		 "After=rosnap-root.service\n"
+		 "\n"
+		 "[Service]\n"
+		 "ExecStart=\n"
+		 "ExecStart=%s /run/rosnap/root\n", fsck);
+	snprintf(sub, sizeof(sub), "systemd-fsck@%s.service.d", esc);
+	r = write_unit(boot->ctx, dir, sub, "50-rosnap.conf", text);
+	if (r == 0)
+		r = write_unit(boot->ctx, dir, "systemd-fsck-root.service.d",
+			       "50-rosnap.conf", text);
+	return r;
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Boot settings: /etc/rosnap/boot.conf and the kernel command line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+static struct rosnap_boot *boot_from(const char *conf, const char *cmdline,
+				     int *conf_problems, int *cmd_problems)
+{
+	struct rosnap_ctx *ctx;
+	struct rosnap_boot *b;
+	char path[] = "/tmp/rosnap-boot-XXXXXX";
+	int fd;
+
+	assert_int_equal(rosnap_new(&ctx), 0);
+	assert_int_equal(rosnap_boot_new(ctx, &b), 0);
+	rosnap_unref(ctx);
+	if (conf) {
+		fd = mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, conf, strlen(conf)), (int)strlen(conf));
+		close(fd);
+		*conf_problems = rosnap_boot_load_config(b, path);
+		unlink(path);
+	}
+	if (cmdline)
+		*cmd_problems = rosnap_boot_load_cmdline(b, cmdline);
+	return b;
+}
+
+static void defaults(void **state)
+{
+	struct rosnap_boot *b;
+	int c = -1;
+
+	(void)state;
+	b = boot_from(NULL, "BOOT_IMAGE=/vmlinuz root=UUID=abc ro quiet", NULL, &c);
+	assert_int_equal(c, 0);
+	assert_false(rosnap_boot_enabled(b));
+	assert_string_equal(rosnap_boot_get_name(b), "rosnap-root");
+	assert_string_equal(rosnap_boot_get_root(b), "UUID=abc");
+	assert_int_equal(rosnap_boot_get_fallback(b), ROSNAP_FALLBACK_RO);
+	rosnap_boot_unref(b);
+}
+
+static void cmdline_settings(void **state)
+{
+	struct rosnap_boot *b;
+	int c = -1;
+
+	(void)state;
+	b = boot_from(NULL, "root=/dev/vda1 rosnap rosnap.ram=256M rosnap.backend=brd "
+		      "rosnap.compression=zstd rosnap.fallback=panic rosnap.name=sys "
+		      "rosnap.journal=PARTLABEL=journal rosnapper=x", NULL, &c);
+	assert_int_equal(c, 0);
+	assert_true(rosnap_boot_enabled(b));
+	assert_string_equal(b->ram, "256M");
+	assert_int_equal(b->backend, ROSNAP_BACKEND_BRD);
+	assert_string_equal(b->compression, "zstd");
+	assert_int_equal(b->fallback, ROSNAP_FALLBACK_PANIC);
+	assert_string_equal(b->name, "sys");
+	assert_string_equal(b->journal, "PARTLABEL=journal");
+	assert_string_equal(b->root, "/dev/vda1");
+	rosnap_boot_unref(b);
+}
+
+static void switches(void **state)
+{
+	static const struct {
+		const char *cmdline;
+		bool on;
+	} cases[] = {
+		{ "rosnap", true },          { "rosnap=1", true },
+		{ "rosnap=on", true },       { "rosnap=yes", true },
+		{ "rosnap=off", false },     { "rosnap=0", false },
+		{ "rosnap rosnap=off", false }, { "rosnap=off rosnap", true },
+		{ "rosnap -- rosnap=off", true },
+		{ "\"rosnap\"", true },
+	};
+	struct rosnap_boot *b;
+	size_t i;
+	int c;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		b = boot_from(NULL, cases[i].cmdline, NULL, &c);
+		assert_int_equal(c, 0);
+		assert_int_equal(rosnap_boot_enabled(b), cases[i].on);
+		rosnap_boot_unref(b);
+	}
+}
+
+static void cmdline_problems(void **state)
+{
+	static const char *const bad[] = {
+		"rosnap=maybe", "rosnap.ram=lots", "rosnap.ram=0",
+		"rosnap.ram=101%", "rosnap.backend=tmpfs", "rosnap.fallback=reboot",
+		"rosnap.compression=lz4;reboot", "rosnap.compression=$(x)",
+		"rosnap.name=a/b", "rosnap.name=", "rosnap.journal=relative",
+		"rosnap.journal=/dev/x\\ y", "rosnap.journal=`id`", "rosnap.bogus=1",
+		"rosnap.ram", "rosnap.enable=1",
+		"rosnap.compression=\"lz4 zstd\"",
+	};
+	struct rosnap_boot *b;
+	size_t i;
+	int c;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = 0;
+		b = boot_from(NULL, bad[i], NULL, &c);
+		if (c != 1)
+			fprintf(stderr, "no problem found in \"%s\"\n", bad[i]);
+		assert_int_equal(c, 1);
+		rosnap_boot_unref(b);
+	}
+	/* A bad fallback keeps the safe default. */
+	b = boot_from(NULL, "rosnap.fallback=rw rosnap.fallback=bogus", NULL, &c);
+	assert_int_equal(b->fallback, ROSNAP_FALLBACK_RW);
+	rosnap_boot_unref(b);
+}
+
+static void quoting(void **state)
+{
+	struct rosnap_boot *b;
+	int c = -1;
+
+	(void)state;
+	b = boot_from(NULL, "foo=\"a b rosnap.ram=1T\" rosnap.ram=\"64M\" root=/dev/sda2",
+		      NULL, &c);
+	assert_int_equal(c, 0);
+	assert_string_equal(b->ram, "64M");
+	assert_string_equal(b->root, "/dev/sda2");
+	rosnap_boot_unref(b);
+}
+
+static void config_file(void **state)
+{
+	struct rosnap_boot *b;
+	int f = -1, c = -1;
+
+	(void)state;
+	b = boot_from("# an appliance, protected by default\n"
+		      "\n"
+		      "enable = yes\n"
+		      "  ram=25%\n"
+		      "backend=\"zram\"\n"
+		      "fallback=rw\t\n"
+		      "journal=/dev/disk/by-partlabel/rosnap-journal\n",
+		      "root=/dev/vda rosnap.fallback=panic", &f, &c);
+	assert_int_equal(f, 0);
+	assert_int_equal(c, 0);
+	assert_true(rosnap_boot_enabled(b));
+	assert_string_equal(b->ram, "25%");
+	assert_int_equal(b->backend, ROSNAP_BACKEND_ZRAM);
+	/* The command line wins. */
+	assert_int_equal(b->fallback, ROSNAP_FALLBACK_PANIC);
+	assert_string_equal(b->journal, "/dev/disk/by-partlabel/rosnap-journal");
+	rosnap_boot_unref(b);
+
+	b = boot_from("enable=yes\n", "rosnap=off", &f, &c);
+	assert_false(rosnap_boot_enabled(b));
+	rosnap_boot_unref(b);
+}
+
+static void monitor_settings(void **state)
+{
+	struct rosnap_monitor_settings s;
+	struct rosnap_boot *b;
+	int f = -1, c = -1;
+
+	(void)state;
+	b = boot_from("", "", &f, &c);
+	rosnap_boot_get_monitor(b, &s);
+	assert_int_equal(s.warn_percent, 80);
+	assert_int_equal(s.critical_percent, 95);
+	assert_true(s.grow_by == 0 && s.min_free_bytes == 0);
+	assert_null(s.exec);
+	rosnap_boot_unref(b);
+
+	b = boot_from("warn=60\ncritical=90\ngrow_by=64M\ngrow_max=1G\n"
+		      "min_free=128M\nexec=/usr/local/bin/alert\n", NULL, &f, &c);
+	assert_int_equal(f, 0);
+	rosnap_boot_get_monitor(b, &s);
+	assert_int_equal(s.warn_percent, 60);
+	assert_int_equal(s.critical_percent, 90);
+	assert_true(s.grow_by == 64ULL << 20 && s.grow_max == 1ULL << 30);
+	assert_true(s.min_free_bytes == 128ULL << 20);
+	assert_string_equal(s.exec, "/usr/local/bin/alert");
+	rosnap_boot_unref(b);
+
+	b = boot_from("warn=0\ncritical=101\nwarn=08\nexec=alert\n"
+		      "exec=/bin/a b\ngrow_by=lots\n", NULL, &f, &c);
+	assert_int_equal(f, 6);
+	rosnap_boot_unref(b);
+}
+
+static void config_problems(void **state)
+{
+	struct rosnap_boot *b;
+	int f = -1, c = -1;
+
+	(void)state;
+	b = boot_from("enable=perhaps\nram\nunknown=1\nname=x/y\n$(reboot)\n"
+		      "backend=zram\n", NULL, &f, &c);
+	assert_int_equal(f, 5);
+	assert_int_equal(b->backend, ROSNAP_BACKEND_ZRAM);
+	rosnap_boot_unref(b);
+}
+
+static void escape_eq(const char *path, const char *want)
+{
+	char buf[256];
+
+	assert_int_equal(unit_path_escape(path, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+static void unit_names(void **state)
+{
+	char buf[8];
+
+	(void)state;
+	/* As "systemd-escape --path" prints them. */
+	escape_eq("/dev/vda1", "dev-vda1");
+	escape_eq("/dev/disk/by-uuid/0a1b-22", "dev-disk-by\\x2duuid-0a1b\\x2d22");
+	escape_eq("//dev//mapper/x//", "dev-mapper-x");
+	escape_eq("/", "-");
+	escape_eq("/.hidden/a.b", "\\x2ehidden-a.b");
+	escape_eq("/a b", "a\\x20b");
+	assert_int_equal(unit_path_escape("/dev/disk/by-uuid", buf, sizeof(buf)),
+			 -ENOSPC);
+}
+
+static void root_paths(void **state)
+{
+	static const char *const bad[] = {
+		"UUID=", "LABEL=a/b", "LABEL=a b", "nfs:server:/x", "/etc/passwd",
+		"/dev/vda%n", "/dev/../etc/x", "tmpfs", "LABEL=$(x)",
+	};
+	char buf[128];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(boot_root_path("UUID=ab-12", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-uuid/ab-12");
+	assert_int_equal(boot_root_path("PARTLABEL=root", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-partlabel/root");
+	assert_int_equal(boot_root_path("block:/dev/sda2", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/sda2");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(boot_root_path(bad[i], buf, sizeof(buf)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(cmdline_settings),
+		cmocka_unit_test(switches),
+		cmocka_unit_test(cmdline_problems),
+		cmocka_unit_test(quoting),
+		cmocka_unit_test(config_file),
+		cmocka_unit_test(config_problems),
+		cmocka_unit_test(monitor_settings),
+		cmocka_unit_test(unit_names),
+		cmocka_unit_test(root_paths),
+	};
+
+	return cmocka_run_group_tests_name("boot", tests, NULL, NULL);
+}
