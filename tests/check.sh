@@ -5,7 +5,8 @@
 # (hardened) and "build-san" (AddressSanitizer + UBSan):
 #   unit tests of both builds; the VM harness's self-test; the integration
 #   tests in VMs with the sanitized build (no udev, as in an initramfs) and
-#   with the release build under systemd-udevd.
+#   with the release build under systemd-udevd; the boot tests (whole
+#   Debian systems, the release build).
 # Ends with "N passed, N failed[, N skipped]"; exits non-zero on a failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -31,6 +32,9 @@ tests/vm/run --build build-san --san --results "$results"
 
 section "integration tests: systemd-udevd running"
 tests/vm/run --build build --udev --results "$results"
+
+section "boot tests: whole Debian systems"
+tests/system/run --build build --results "$results"
 
 passed=$(grep -c '^ok ' "$results")
 failed=$(grep -c '^not ok ' "$results")

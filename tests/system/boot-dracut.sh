@@ -1,0 +1,15 @@
+# The root filesystem protected by an initrd made by dracut (Debian's
+# default: no systemd in the initrd), rosnap installed with make install.
+image dracut || return 0
+pristine=$(image_sum)
+
+boot protected rosnap
+check "boot 1: / is rosnap-root, systemd is running, by-uuid points at it" step_ok
+check "the disk image is byte-identical after a protected boot" \
+	test "$(image_sum)" = "$pristine"
+boot forgot rosnap
+check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
+boot fallback-ro rosnap rosnap.ram=99T
+check "fallback ro: the disk boots read-only" step_ok
+check "the disk image is unchanged by the fallback" \
+	test "$(image_sum)" = "$pristine"

@@ -1,0 +1,44 @@
+# The root filesystem protected by the initramfs made by initramfs-tools
+# (Debian's update-initramfs), rosnap installed with make install.
+image initramfs-tools || return 0
+pristine=$(image_sum)
+
+boot protected rosnap
+check "boot 1: / is rosnap-root, systemd is running, by-uuid points at it" step_ok
+check "boot 1: the console says the root is protected" \
+	console_says "rosnap: protecting the root filesystem"
+check "the disk image is byte-identical after a protected boot" \
+	test "$(image_sum)" = "$pristine"
+boot forgot rosnap
+check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
+
+boot fallback-ro rosnap rosnap.ram=99T
+check "fallback ro (the default): the disk boots read-only" step_ok
+check "fallback ro: the console says why" \
+	console_says "cannot protect the root filesystem .*booting it read-only"
+boot panic-never rosnap rosnap.ram=99T rosnap.fallback=panic
+check "fallback panic: the boot stops" test "$step_result" = lost
+check "fallback panic: the console says why" \
+	console_says "rosnap.fallback=panic"
+boot fallback-ro rosnap rosnap.ram=lots
+check "a bad rosnap.ram is reported and falls back" step_ok
+check "... the console names the setting" console_says "rosnap.ram=lots: not a size"
+check "the disk image is unchanged by the fallbacks" \
+	test "$(image_sum)" = "$pristine"
+
+boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
+check "fallback rw: the disk boots writable" step_ok
+boot off rosnap=off
+check "rosnap=off: the disk itself, writable" step_ok
+
+boot merge-root rosnap
+check "a live merge of /" step_ok
+boot merged rosnap
+check "the merged change persists, later writes do not" step_ok
+
+boot journal-cut rosnap
+check "a journaled merge of / is under way when the power is cut" \
+	test "$step_result" = powercut
+boot journal-recovered rosnap rosnap.journal=/dev/vdc
+check "the next boot's initramfs finishes the merge" step_ok
+check "... and says so" console_says "finished the merge from /dev/vdc"

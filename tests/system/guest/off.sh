@@ -1,0 +1,8 @@
+#!/bin/sh
+# rosnap=off: the disk itself, writable, no rosnap device.
+. /usr/local/lib/rosnap-test/lib.sh
+assert_eq "$(findmnt -n -o SOURCE /)" /dev/vda "root device"
+assert_eq "$(rosnap list)" "" "rosnap devices"
+touch /etc/rosnap-off || fail "/ is not writable"
+state=$(systemctl is-system-running --wait)
+assert_eq "$state" running "systemctl is-system-running"
