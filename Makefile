@@ -20,10 +20,12 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
-# udev and initramfs-tools read these paths and no others: they do not
-# follow PREFIX.
+# udev, initramfs-tools and dracut read these paths and no others: they
+# do not follow PREFIX.
 UDEVRULESDIR ?= /usr/lib/udev/rules.d
 INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
+DRACUTMODDIR ?= /usr/lib/dracut/modules.d/90rosnap
+SYSTEMDUNITDIR ?= /usr/lib/systemd/system
 
 BUILD ?= build
 # A build directory remembers how it was configured, so that a later
@@ -108,7 +110,7 @@ $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 
 $(BUILD)/cmd/%.o: cmd/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fPIE $(CMD_PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) -fPIE -pthread $(CMD_PKG_CFLAGS) -c -o $@ $<
 
 $(LIBSO): $(LIB_OBJS) lib/librosnap.sym
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/librosnap.sym \
@@ -124,7 +126,7 @@ $(BUILD)/librosnap.a: $(LIB_OBJS)
 
 $(BUILD)/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
 	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) -L$(BUILD) \
-		-lrosnap $(CMD_PKG_LIBS)
+		-lrosnap $(CMD_PKG_LIBS) -pthread
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -152,8 +154,17 @@ demo: deps
 	$(MAKE) all
 	tests/demo.sh
 
+# Scripts for the system's tools name our installed paths.
+define install_script
+	@mkdir -p $(dir $(DESTDIR)$(2))
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@UDEVRULESDIR@|$(UDEVRULESDIR)|g' \
+		$(1) >$(DESTDIR)$(2)
+	chmod 0755 $(DESTDIR)$(2)
+endef
+
 MAN8 := man/rosnap.8
 MAN3 := man/librosnap.3
+MAN7 := man/rosnap-boot.7
 
 install: all
 	install -D -m 0755 $(BUILD)/rosnap $(DESTDIR)$(SBINDIR)/rosnap
@@ -164,7 +175,15 @@ install: all
 	install -D -m 0644 $(BUILD)/librosnap.pc $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
+	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man7 $(MAN7)
 	install -D -m 0644 udev/56-rosnap.rules $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
+	$(call install_script,udev/rosnap-monitor.service,$(SYSTEMDUNITDIR)/rosnap-monitor.service)
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
+	$(call install_script,initramfs/initramfs-tools/hooks/rosnap,$(INITRAMFSTOOLSDIR)/hooks/rosnap)
+	$(call install_script,initramfs/initramfs-tools/scripts/local-premount/rosnap,$(INITRAMFSTOOLSDIR)/scripts/local-premount/rosnap)
+	$(call install_script,initramfs/dracut/90rosnap/module-setup.sh,$(DRACUTMODDIR)/module-setup.sh)
+	$(call install_script,initramfs/dracut/90rosnap/rosnap-root.sh,$(DRACUTMODDIR)/rosnap-root.sh)
+	$(call install_script,initramfs/dracut/90rosnap/rosnap-generator,$(DRACUTMODDIR)/rosnap-generator)
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
@@ -174,7 +193,12 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/librosnap.h $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
+	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/rosnap \
+		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-premount/rosnap
+	rm -rf $(DESTDIR)$(DRACUTMODDIR)
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:

@@ -16,7 +16,8 @@
 enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
-	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL,
+	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
+	F_PARTS,
 };
 
 struct column {
@@ -35,6 +36,7 @@ static const struct column status_cols[] = {
 	{ F_ORIGIN_RO, NULL, "origin_was_read_only", SCOLS_JSON_BOOLEAN, 0 },
 	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
 	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0 },
+	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
 	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
 	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
 	{ F_MERGE, NULL, "merge_progress", SCOLS_JSON_NUMBER, 0 },
@@ -47,7 +49,14 @@ static const struct column status_cols[] = {
 	{ F_DATA, NULL, "data_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	{ F_RAM, "RAM", "ram_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
 	{ F_RATIO, "RATIO", "compression_ratio", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
+	{ F_LEVEL, "LEVEL", "level", SCOLS_JSON_STRING, 0 },
+	{ F_WARN, NULL, "warn_percent", SCOLS_JSON_NUMBER, 0 },
+	{ F_CRIT, NULL, "critical_percent", SCOLS_JSON_NUMBER, 0 },
 };
+
+/* The monitor's thresholds (boot.conf), for the level column. */
+static struct rosnap_monitor_settings thresholds = { .warn_percent = 80,
+						     .critical_percent = 95 };
 
 static const struct column list_cols[] = {
 	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0 },
@@ -161,6 +170,15 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		if (!has_cow(d) || !ram || !data)
 			return NULL;
 		return fmt("%.2f", (double)data / (double)ram);
+	case F_LEVEL:
+		return strdup(rosnap_level_name(
+			rosnap_device_get_level(d, &thresholds, NULL)));
+	case F_WARN:
+		return fmt("%u", thresholds.warn_percent);
+	case F_CRIT:
+		return fmt("%u", thresholds.critical_percent);
+	case F_PARTS:
+		return has_cow(d) ? fmt("%u", rosnap_device_get_cow_parts(d)) : NULL;
 	}
 	return NULL;
 }
@@ -242,11 +260,17 @@ int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
 	struct rosnap_device **devs = NULL, *one[2] = { NULL, NULL };
 	bool json = false, exit_now = false;
+	struct rosnap_boot *boot;
 	int r;
 
 	r = parse(ctx, argc, argv, "status", &json, &exit_now);
 	if (r || exit_now)
 		return r;
+	if (rosnap_boot_new(ctx, &boot) == 0) {
+		rosnap_boot_load_config(boot, "/etc/rosnap/boot.conf");
+		rosnap_boot_get_monitor(boot, &thresholds);
+		rosnap_boot_unref(boot);
+	}
 	if (optind + 1 < argc)
 		return usage_error("status", "unexpected argument '%s'",
 				   argv[optind + 1]);

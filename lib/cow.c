@@ -64,26 +64,16 @@ static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 		loop_wait_detached(ctx, part->kname);
 }
 
-/* Create the linear device joining cow->part[]; uuid from u or new. */
-static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
-		      const struct rosnap_uuid *u)
+/* The linear table joining cow->part[]; sets cow->bytes. */
+static int layer_table(struct cow *cow, struct dm_target *t, char params[][48])
 {
-	struct dm_target t[COW_MAX_PARTS];
-	char params[COW_MAX_PARTS][48];
 	uint64_t start = 0;
 	unsigned i;
 	int r;
 
-	if (u)
-		cow->id = *u;
-	else if ((r = uuid_new(&cow->id, UUID_COW, 0)) < 0)
-		return r;
-	r = uuid_format(&cow->id, cow->uuid, sizeof(cow->uuid));
-	if (r < 0)
-		return r;
 	cow->bytes = 0;
 	for (i = 0; i < cow->nparts; i++) {
-		r = linear_table(params[i], sizeof(params[i]), cow->part[i].dev,
+		r = linear_table(params[i], 48, cow->part[i].dev,
 				 cow->part[i].offset);
 		if (r < 0)
 			return r;
@@ -94,6 +84,26 @@ static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
 		start += t[i].length;
 		cow->bytes += cow->part[i].bytes;
 	}
+	return 0;
+}
+
+/* Create the linear device joining cow->part[]; uuid from u or new. */
+static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
+		      const struct rosnap_uuid *u)
+{
+	struct dm_target t[COW_MAX_PARTS];
+	char params[COW_MAX_PARTS][48];
+	int r;
+
+	if (u)
+		cow->id = *u;
+	else if ((r = uuid_new(&cow->id, UUID_COW, 0)) < 0)
+		return r;
+	r = uuid_format(&cow->id, cow->uuid, sizeof(cow->uuid));
+	if (r == 0)
+		r = layer_table(cow, t, params);
+	if (r < 0)
+		return r;
 	r = dm_create(ctx, cow->name, cow->uuid, t, cow->nparts, DM_HIDDEN,
 		      &cow->devnum);
 	if (r < 0) {
@@ -191,6 +201,58 @@ int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow)
 			part_free(ctx, cow->backend, &cow->part[i]);
 	cow->nparts = 0;
 	return 0;
+}
+
+int cow_grow(struct rosnap_ctx *ctx, struct cow *cow, uint64_t bytes)
+{
+	struct dm_target t[COW_MAX_PARTS];
+	char params[COW_MAX_PARTS][48];
+	char algo[32] = "";
+	struct cow_part *p;
+	int r;
+
+	if (cow->backend != ROSNAP_BACKEND_ZRAM &&
+	    cow->backend != ROSNAP_BACKEND_BRD) {
+		log_err(ctx, "%s cannot grow: it is not a RAM store", cow->name);
+		return -EINVAL;
+	}
+	if (cow->nparts >= COW_MAX_PARTS) {
+		log_err(ctx, "%s cannot grow: it has %d parts already", cow->name,
+			COW_MAX_PARTS);
+		return -ENOSPC;
+	}
+	if (cow->backend == ROSNAP_BACKEND_ZRAM)
+		zram_algorithm(ctx, cow->part[0].id, algo, sizeof(algo));
+	p = &cow->part[cow->nparts];
+	r = part_new(ctx, cow->backend, bytes, algo[0] ? algo : NULL, p);
+	if (r < 0)
+		return r;
+	cow->nparts++;
+	r = layer_table(cow, t, params);
+	if (r == 0)
+		r = dm_reload(ctx, cow->name, t, cow->nparts);
+	if (r < 0)
+		goto fail;
+	/*
+	 * The snapshot above keeps its I/O queued meanwhile; there is no
+	 * filesystem on the store to freeze.  The kernel's persistent store
+	 * sees the new size at its next allocation (kernel-facts.md).
+	 */
+	memory_lock(ctx);
+	r = dm_suspend(ctx, cow->name, true);
+	if (r == 0)
+		r = dm_resume(ctx, cow->name, DM_HIDDEN);
+	memory_unlock(ctx);
+	if (r == 0)
+		return 0;
+	dm_clear(ctx, cow->name);
+	dm_resume(ctx, cow->name, DM_HIDDEN);
+fail:
+	log_err(ctx, "cannot grow %s: %s", cow->name, strerror(-r));
+	cow->nparts--;
+	part_free(ctx, cow->backend, p);
+	layer_table(cow, t, params);
+	return r;
 }
 
 int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name)

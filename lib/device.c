@@ -269,6 +269,27 @@ _public_ int rosnap_device_open(struct rosnap_ctx *ctx, const char *arg,
 	return r;
 }
 
+_public_ int rosnap_wait_event(struct rosnap_ctx *ctx, const char *name,
+			       uint32_t *event_nr)
+{
+	struct dm_info_ex info;
+	int r;
+
+	r = dm_info(ctx, name, &info);
+	if (r < 0)
+		return -ENODEV;
+	if (info.event_nr == *event_nr) {
+		r = dm_wait_event(ctx, name, *event_nr);
+		if (r < 0)
+			return r == -ENXIO ? -ENODEV : r;
+		r = dm_info(ctx, name, &info);
+		if (r < 0)
+			return -ENODEV;
+	}
+	*event_nr = info.event_nr;
+	return 0;
+}
+
 _public_ int rosnap_device_refresh(struct rosnap_device *dev)
 {
 	struct rosnap_device *fresh;
@@ -462,6 +483,11 @@ _public_ bool rosnap_device_origin_was_ro(const struct rosnap_device *dev)
 	return (dev->id.flags & UUID_F_ORIGIN_RO) != 0;
 }
 
+_public_ unsigned rosnap_device_get_cow_parts(const struct rosnap_device *dev)
+{
+	return dev->cow.nparts;
+}
+
 _public_ double rosnap_device_get_merge_progress(const struct rosnap_device *dev)
 {
 	uint64_t total = dev->cow.id.merge_total * SECTOR_SIZE;
@@ -472,6 +498,44 @@ _public_ double rosnap_device_get_merge_progress(const struct rosnap_device *dev
 	if (!total || dev->merge_remaining >= total)
 		return dev->merge_remaining ? 0.0 : 1.0;
 	return (double)(total - dev->merge_remaining) / (double)total;
+}
+
+_public_ enum rosnap_level
+rosnap_device_get_level(const struct rosnap_device *dev,
+			const struct rosnap_monitor_settings *s, unsigned *percent)
+{
+	unsigned pct = dev->cow_size ?
+			       (unsigned)(dev->cow_used * 100 / dev->cow_size) : 0;
+
+	if (percent)
+		*percent = pct;
+	switch (dev->state) {
+	case ROSNAP_STATE_INVALID:
+		return ROSNAP_LEVEL_INVALID;
+	case ROSNAP_STATE_OVERFLOW:
+		return ROSNAP_LEVEL_OVERFLOW;
+	case ROSNAP_STATE_ACTIVE:
+		break;
+	default:
+		return ROSNAP_LEVEL_OK;
+	}
+	if (pct >= s->critical_percent)
+		return ROSNAP_LEVEL_CRITICAL;
+	return pct >= s->warn_percent ? ROSNAP_LEVEL_WARN : ROSNAP_LEVEL_OK;
+}
+
+_public_ const char *rosnap_level_name(enum rosnap_level level)
+{
+	static const char *const names[] = {
+		[ROSNAP_LEVEL_OK] = "ok", [ROSNAP_LEVEL_WARN] = "warn",
+		[ROSNAP_LEVEL_CRITICAL] = "critical",
+		[ROSNAP_LEVEL_OVERFLOW] = "overflow",
+		[ROSNAP_LEVEL_INVALID] = "invalid",
+	};
+
+	if ((unsigned)level >= ARRAY_SIZE(names))
+		return "unknown";
+	return names[level];
 }
 
 _public_ const char *rosnap_device_get_journal(const struct rosnap_device *dev)

@@ -226,6 +226,115 @@ int rosnap_recover(struct rosnap_ctx *ctx, const char *path,
 		   const char *origin, rosnap_progress_fn progress,
 		   void *userdata);
 
+/*
+ * Enlarge a device's store by bytes, live, with one more RAM device of
+ * the same kind (up to 32 in all).  A store that has overflowed stays
+ * overflowed (the kernel's doing): grow before.
+ */
+int rosnap_grow(struct rosnap_ctx *ctx, const char *name, uint64_t bytes);
+/*
+ * Block until the kernel raises a device-mapper event on the device
+ * (invalidation, a table change): *event_nr is the last event seen (0 at
+ * first) and is updated.  Returns 0, or -ENODEV when the device is gone.
+ * May be called from another thread than the context's others.
+ */
+int rosnap_wait_event(struct rosnap_ctx *ctx, const char *name,
+		      uint32_t *event_nr);
+/* MemAvailable: memory the kernel can give without swapping, bytes. */
+int rosnap_mem_available(struct rosnap_ctx *ctx, uint64_t *bytes);
+
+/*
+ * A read-only view of a device's origin as it is on disk, beside the
+ * writable device: /dev/mapper/NAME-origin (also /dev/rosnap/NAME-origin
+ * with udev).  open=false removes the view; remove removes it too.
+ */
+int rosnap_origin_view(struct rosnap_ctx *ctx, const char *name, bool open);
+
+/* ------------------------------------------------------------------ */
+/* Booting: the root filesystem, protected from the initramfs         */
+
+/* What to do when the root filesystem cannot be protected. */
+enum rosnap_fallback {
+	ROSNAP_FALLBACK_RO = 0,   /* boot the disk read-only (the default) */
+	ROSNAP_FALLBACK_RW,       /* boot the disk writable, loudly */
+	ROSNAP_FALLBACK_PANIC,    /* stop the boot */
+};
+
+struct rosnap_boot;
+
+/* Boot settings: nothing enabled until a file or the command line says. */
+int rosnap_boot_new(struct rosnap_ctx *ctx, struct rosnap_boot **boot);
+/* Always returns NULL. */
+struct rosnap_boot *rosnap_boot_unref(struct rosnap_boot *boot);
+/*
+ * Read KEY=VALUE settings (see rosnap-boot(7)); a missing file is not an
+ * error.  Each problem (unknown key, bad value) is logged; returns how
+ * many there were, or a negative errno when the file cannot be read.
+ */
+int rosnap_boot_load_config(struct rosnap_boot *boot, const char *path);
+/*
+ * Read a kernel command line: "rosnap", "rosnap=off", "rosnap.KEY=VALUE",
+ * and "root=".  Wins over the file.  Returns the number of problems.
+ */
+int rosnap_boot_load_cmdline(struct rosnap_boot *boot, const char *cmdline);
+bool rosnap_boot_enabled(const struct rosnap_boot *boot);
+/* The name the protected root device gets ("rosnap-root" by default). */
+const char *rosnap_boot_get_name(const struct rosnap_boot *boot);
+/* root= from the command line, or NULL. */
+const char *rosnap_boot_get_root(const struct rosnap_boot *boot);
+enum rosnap_fallback rosnap_boot_get_fallback(const struct rosnap_boot *boot);
+/*
+ * Protect the root device as configured: finish a journaled merge a
+ * power cut interrupted (the "journal" setting), then create the rosnap
+ * device.  *newroot is the device to mount: the rosnap device, or root
+ * itself when rosnap is off or after falling back to "ro" (root is then
+ * read-only at the block layer) or "rw".  With the "panic" fallback, a
+ * failure returns its negative errno.  *newroot belongs to boot.
+ */
+int rosnap_boot_protect_root(struct rosnap_boot *boot, const char *root,
+			     const char **newroot);
+
+/*
+ * For a systemd initrd (a generator): when rosnap is on, write into dir
+ * a unit that runs "rosnap boot --link /run/rosnap/root" once the root
+ * device is there, and drop-ins that make sysroot.mount mount
+ * /run/rosnap/root and check it (not the origin) with fsck.  Writes
+ * nothing when rosnap is off.  Returns 0, or -EINVAL when root= is not a
+ * block device rosnap can protect.
+ */
+int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir);
+
+/* What rosnap monitor watches for; also read from boot.conf. */
+struct rosnap_monitor_settings {
+	unsigned warn_percent;      /* of the store's capacity; default 80 */
+	unsigned critical_percent;  /* default 95 */
+	uint64_t min_free_bytes;    /* MemAvailable floor; 0: none */
+	uint64_t grow_by;           /* grow the store at warn by this; 0: never */
+	uint64_t grow_max;          /* ... up to this capacity in all */
+	const char *exec;           /* program run at each crossing, or NULL */
+};
+/* The monitor settings of boot.conf (defaults for what it does not set). */
+void rosnap_boot_get_monitor(const struct rosnap_boot *boot,
+			     struct rosnap_monitor_settings *settings);
+
+/* How full a store is against the thresholds; a higher level is worse. */
+enum rosnap_level {
+	ROSNAP_LEVEL_OK = 0,
+	ROSNAP_LEVEL_WARN,
+	ROSNAP_LEVEL_CRITICAL,
+	ROSNAP_LEVEL_OVERFLOW,
+	ROSNAP_LEVEL_INVALID,
+};
+/*
+ * A device's level (a merging or unprotected device is "ok": its store
+ * is not filling up); *percent receives the store's use, 0..100.
+ */
+enum rosnap_level rosnap_device_get_level(const struct rosnap_device *dev,
+					  const struct rosnap_monitor_settings *s,
+					  unsigned *percent);
+/* "ok", "warn", "critical", "overflow", "invalid" */
+const char *rosnap_level_name(enum rosnap_level level);
+
 /* ------------------------------------------------------------------ */
 /* Inspecting                                                         */
 
@@ -274,6 +383,8 @@ uint64_t rosnap_device_get_data_bytes(const struct rosnap_device *dev);
 uint64_t rosnap_device_get_ram_used(const struct rosnap_device *dev);
 /* True when the origin had been read-only before rosnap protected it. */
 bool rosnap_device_origin_was_ro(const struct rosnap_device *dev);
+/* RAM devices the store is made of: more than one once it has grown. */
+unsigned rosnap_device_get_cow_parts(const struct rosnap_device *dev);
 /* While merging: the fraction merged, 0..1; otherwise a negative number. */
 double rosnap_device_get_merge_progress(const struct rosnap_device *dev);
 /* While merging with a journal: its path; otherwise NULL. */

@@ -136,6 +136,17 @@ _public_ int rosnap_ram_total(struct rosnap_ctx *ctx, uint64_t *bytes)
 	return r;
 }
 
+_public_ int rosnap_mem_available(struct rosnap_ctx *ctx, uint64_t *bytes)
+{
+	char buf[8192];
+	int r;
+
+	r = path_read(ctx, buf, sizeof(buf), "/proc/meminfo");
+	if (r < 0)
+		return r;
+	return meminfo_parse(buf, "MemAvailable", bytes);
+}
+
 int ram_percent(struct rosnap_ctx *ctx, unsigned percent, uint64_t *bytes)
 {
 	uint64_t total;

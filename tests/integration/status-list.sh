@@ -38,6 +38,18 @@ rosnap status aa --json | grep -Eq '"chunk_bytes": 4096,' || fail "chunk_bytes n
 assert_eq "$(json_value aa compression)" lz4 "compression"
 assert_eq "$(json_value aa cow_size_bytes)" $((16 << 20)) "cow size"
 
+step "levels against the monitor's thresholds"
+assert_eq "$(json_value aa level)" ok "level"
+assert_eq "$(json_value aa warn_percent)" 80 "default warn"
+assert_eq "$(json_value aa critical_percent)" 95 "default critical"
+assert_eq "$(json_value aa cow_parts)" 1 "RAM devices"
+dd if=/dev/urandom of=/dev/mapper/aa bs=1M count=4 conv=fsync 2>/dev/null
+mkdir -p /etc/rosnap
+printf 'warn=10\ncritical=90\n' >/etc/rosnap/boot.conf
+assert_eq "$(json_value aa level)" warn "level with warn=10 in boot.conf"
+assert_eq "$(json_value aa warn_percent)" 10 "warn from boot.conf"
+rm -f /etc/rosnap/boot.conf
+
 step "human status shows both"
 rosnap status | tee /tmp/st
 grep -q '^aa ' /tmp/st && grep -q '^zz ' /tmp/st || fail "status lacks a device"

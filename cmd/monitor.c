@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rosnap monitor [NAME...] [--warn PCT] [--critical PCT] [--min-free SIZE]
+ *                [--exec PROGRAM] [--wall] [--grow-by SIZE --grow-max SIZE]
+ *                [--interval SECONDS] [--config FILE]
+ *
+ * Watches rosnap devices in the foreground (for systemd).  The kernel
+ * raises a device-mapper event when a snapshot is invalidated or its
+ * table changes: a thread per device waits for those.  Usage grows with
+ * no event (overflow included), so the store's use is also read every
+ * --interval seconds; a level is reported once per crossing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rosnap.h"
+
+/* The library's levels, and one of the monitor's own. */
+#define L_GONE (ROSNAP_LEVEL_INVALID + 1)
+
+static const char *level_name(int level)
+{
+	return level == L_GONE ? "gone" : rosnap_level_name((enum rosnap_level)level);
+}
+
+#define MAX_WATCHED 64
+
+struct watched {
+	char name[128];
+	int level;
+	bool seen;         /* found in this round */
+	bool thread;       /* an event thread is waiting on it */
+};
+
+static struct watched watched[MAX_WATCHED];
+static int nwatched;
+static int wake_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t stopping;
+static struct rosnap_monitor_settings set;
+static bool wall_critical;
+static bool memory_low;
+
+/* Wake the main loop (async-signal-safe); a full pipe wakes it anyway. */
+static void wake(void)
+{
+	if (wake_pipe[1] >= 0 && write(wake_pipe[1], "w", 1) < 0) {
+		/* EAGAIN: enough wake-ups are pending already. */
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	wake();
+}
+
+/* A report: syslog at its priority, and a line on stderr. */
+__attribute__((format(printf, 2, 3)))
+static void report(int priority, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	syslog(priority, "%s", msg);
+	/* Under systemd, "<N>" gives the journal the priority. */
+	if (getenv("JOURNAL_STREAM"))
+		fprintf(stderr, "<%d>rosnap monitor: %s\n", priority, msg);
+	else
+		fprintf(stderr, "rosnap monitor: %s\n", msg);
+}
+
+struct waiter_arg {
+	struct rosnap_ctx *ctx;
+	char name[128];
+};
+
+/*
+ * Wait for device-mapper events on one device; each one wakes the loop.
+ * It only waits on device-mapper, with the main context (libdevmapper's
+ * log hook points at it: no context of its own to free under it).
+ */
+static void *waiter(void *p)
+{
+	struct waiter_arg *a = p;
+	uint32_t nr = 0;
+
+	while (!stopping && rosnap_wait_event(a->ctx, a->name, &nr) == 0)
+		wake();
+	wake();
+	free(a);
+	return NULL;
+}
+
+static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
+{
+	struct waiter_arg *a = malloc(sizeof(*a));
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!a)
+		return;
+	a->ctx = ctx;
+	snprintf(a->name, sizeof(a->name), "%s", w->name);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, waiter, a) == 0)
+		w->thread = true;
+	else
+		free(a);
+	pthread_attr_destroy(&attr);
+}
+
+static void setenv_u64(const char *key, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	setenv(key, buf, 1);
+}
+
+/*
+ * Run the hook: the program itself, no shell; what it needs to know is in
+ * its environment (rosnap(8) lists the variables).
+ */
+static void run_hook(const struct rosnap_device *d, const char *name,
+		     int level, int before, uint64_t pct, uint64_t avail)
+{
+	pid_t pid;
+
+	if (!set.exec)
+		return;
+	pid = fork();
+	if (pid != 0)
+		return;
+	setenv("ROSNAP_NAME", name, 1);
+	setenv("ROSNAP_LEVEL", level_name(level), 1);
+	setenv("ROSNAP_PREVIOUS_LEVEL", level_name(before), 1);
+	setenv_u64("ROSNAP_MEM_AVAILABLE_BYTES", avail);
+	if (d) {
+		setenv("ROSNAP_DEVICE", rosnap_device_get_path(d), 1);
+		setenv("ROSNAP_STATE", rosnap_state_name(rosnap_device_get_state(d)), 1);
+		setenv_u64("ROSNAP_COW_USED_PERCENT", pct);
+		setenv_u64("ROSNAP_COW_USED_BYTES", rosnap_device_get_cow_used(d));
+		setenv_u64("ROSNAP_COW_SIZE_BYTES", rosnap_device_get_cow_size(d));
+		setenv_u64("ROSNAP_RAM_USED_BYTES", rosnap_device_get_ram_used(d));
+	}
+	execl(set.exec, set.exec, (char *)NULL);
+	_exit(127);
+}
+
+/* The wall message for critical: through wall(1), given the text on stdin. */
+static void wall(const char *text)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[0], 0);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("wall", "wall", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[0]);
+	if (pid > 0 && write(fds[1], text, strlen(text)) < 0) {
+		/* wall is gone: nothing more to tell. */
+	}
+	close(fds[1]);
+}
+
+static const int level_priority[] = {
+	[ROSNAP_LEVEL_OK] = LOG_NOTICE, [ROSNAP_LEVEL_WARN] = LOG_WARNING,
+	[ROSNAP_LEVEL_CRITICAL] = LOG_CRIT, [ROSNAP_LEVEL_OVERFLOW] = LOG_CRIT,
+	[ROSNAP_LEVEL_INVALID] = LOG_ALERT, [L_GONE] = LOG_INFO,
+};
+
+/* Grow at warn, if allowed and memory allows; true if it grew. */
+static bool maybe_grow(struct rosnap_ctx *ctx, struct rosnap_device *d,
+		       uint64_t avail)
+{
+	uint64_t size = rosnap_device_get_cow_size(d);
+	char by[32], to[32];
+
+	if (!set.grow_by || size + set.grow_by > set.grow_max)
+		return false;
+	if (avail < set.grow_by + set.min_free_bytes) {
+		report(LOG_WARNING, "%s: not growing its store: only %lluM of "
+		       "memory available", rosnap_device_get_name(d),
+		       (unsigned long long)(avail >> 20));
+		return false;
+	}
+	if (rosnap_grow(ctx, rosnap_device_get_name(d), set.grow_by) < 0)
+		return false;
+	rosnap_format_size(set.grow_by, by, sizeof(by));
+	rosnap_format_size(size + set.grow_by, to, sizeof(to));
+	report(LOG_NOTICE, "%s: grew its store by %s to %s",
+	       rosnap_device_get_name(d), by, to);
+	return true;
+}
+
+static struct watched *find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nwatched; i++)
+		if (strcmp(watched[i].name, name) == 0)
+			return &watched[i];
+	if (nwatched == MAX_WATCHED)
+		return NULL;
+	memset(&watched[nwatched], 0, sizeof(watched[0]));
+	snprintf(watched[nwatched].name, sizeof(watched[0].name), "%s", name);
+	return &watched[nwatched++];
+}
+
+static bool wanted(const char *name, char **names)
+{
+	char **p;
+
+	if (!names || !*names)
+		return true;
+	for (p = names; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return true;
+	return false;
+}
+
+static void check_device(struct rosnap_ctx *ctx, struct rosnap_device *d,
+			 uint64_t avail)
+{
+	const char *name = rosnap_device_get_name(d);
+	struct watched *w = find(name);
+	int level, before;
+	unsigned pct;
+	char msg[256];
+
+	if (!w)
+		return;
+	w->seen = true;
+	if (!w->thread)
+		start_waiter(ctx, w);
+	level = rosnap_device_get_level(d, &set, &pct);
+	if (level == ROSNAP_LEVEL_WARN || level == ROSNAP_LEVEL_CRITICAL) {
+		if (maybe_grow(ctx, d, avail) && rosnap_device_refresh(d) == 0)
+			level = rosnap_device_get_level(d, &set, &pct);
+	}
+	if (level == w->level)
+		return;
+	before = w->level;
+	w->level = level;
+	if (level == ROSNAP_LEVEL_OK)
+		report(level_priority[level], "%s: store %u%% full, below warn "
+		       "again", name, pct);
+	else if (level == ROSNAP_LEVEL_OVERFLOW)
+		report(level_priority[level], "%s: store full (overflow): writes "
+		       "fail, reads work; merge or discard its changes", name);
+	else if (level == ROSNAP_LEVEL_INVALID)
+		report(level_priority[level], "%s: invalid: the kernel dropped its "
+		       "changes after an I/O error on its store", name);
+	else
+		report(level_priority[level], "%s: store %u%% full (%s at %u%%)",
+		       name, pct, level_name(level),
+		       level == ROSNAP_LEVEL_WARN ? set.warn_percent :
+						    set.critical_percent);
+	run_hook(d, name, level, before, pct, avail);
+	if (wall_critical && level >= ROSNAP_LEVEL_CRITICAL) {
+		snprintf(msg, sizeof(msg), "rosnap: %s is %s (store %u%% full); "
+			 "its changes live in RAM\n", name, level_name(level), pct);
+		wall(msg);
+	}
+}
+
+static void check_memory(uint64_t avail)
+{
+	bool low = set.min_free_bytes && avail < set.min_free_bytes;
+
+	if (low == memory_low)
+		return;
+	memory_low = low;
+	if (low)
+		report(LOG_WARNING, "memory low: %lluM available, below the floor "
+		       "of %lluM", (unsigned long long)(avail >> 20),
+		       (unsigned long long)(set.min_free_bytes >> 20));
+	else
+		report(LOG_NOTICE, "memory available again: %lluM",
+		       (unsigned long long)(avail >> 20));
+	if (set.exec && fork() == 0) {
+		setenv("ROSNAP_NAME", "", 1);
+		setenv("ROSNAP_LEVEL", low ? "memory-low" : "memory-ok", 1);
+		setenv_u64("ROSNAP_MEM_AVAILABLE_BYTES", avail);
+		execl(set.exec, set.exec, (char *)NULL);
+		_exit(127);
+	}
+}
+
+static void round_once(struct rosnap_ctx *ctx, char **names)
+{
+	struct rosnap_device **devs = NULL;
+	uint64_t avail = 0;
+	int i, n;
+
+	rosnap_mem_available(ctx, &avail);
+	check_memory(avail);
+	for (i = 0; i < nwatched; i++)
+		watched[i].seen = false;
+	n = rosnap_list(ctx, &devs);
+	for (i = 0; i < n; i++)
+		if (wanted(rosnap_device_get_name(devs[i]), names))
+			check_device(ctx, devs[i], avail);
+	rosnap_list_free(devs);
+	/* Removed (or renamed) under us: forget it, without fuss. */
+	for (i = 0; i < nwatched; i++) {
+		if (watched[i].seen)
+			continue;
+		report(LOG_INFO, "%s is gone", watched[i].name);
+		watched[i--] = watched[--nwatched];
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "warn", required_argument, NULL, 'w' },
+		{ "critical", required_argument, NULL, 'c' },
+		{ "min-free", required_argument, NULL, 'm' },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "wall", no_argument, NULL, 'W' },
+		{ "grow-by", required_argument, NULL, 'g' },
+		{ "grow-max", required_argument, NULL, 'G' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'f' },
+		{ "once", no_argument, NULL, '1' },
+		COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = "/etc/rosnap/boot.conf";
+	struct rosnap_boot *boot = NULL;
+	unsigned long interval = 2;
+	bool exit_now = false, once = false;
+	struct rosnap_monitor_settings o = { 0 };
+	bool have[7] = { false };
+	struct sigaction sa;
+	struct pollfd pfd;
+	char *end, buf[64];
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "w:c:m:e:Wg:G:i:f:" COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+		case 'c':
+			r = (int)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || r < 1 || r > 100)
+				return usage_error("monitor", "invalid --%s '%s': a "
+						   "percentage, 1 to 100",
+						   c == 'w' ? "warn" : "critical",
+						   optarg);
+			if (c == 'w')
+				o.warn_percent = (unsigned)r, have[0] = true;
+			else
+				o.critical_percent = (unsigned)r, have[1] = true;
+			break;
+		case 'm':
+		case 'g':
+		case 'G':
+			r = ram_option(ctx, "monitor", optarg,
+				       c == 'm' ? &o.min_free_bytes :
+				       c == 'g' ? &o.grow_by : &o.grow_max);
+			if (r)
+				return r;
+			have[c == 'm' ? 2 : c == 'g' ? 3 : 4] = true;
+			break;
+		case 'e':
+			if (optarg[0] != '/')
+				return usage_error("monitor", "--exec needs an absolute "
+						   "path to a program, not '%s'", optarg);
+			o.exec = optarg;
+			have[5] = true;
+			break;
+		case 'W':
+			wall_critical = true;
+			break;
+		case 'i':
+			interval = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || interval < 1 || interval > 3600)
+				return usage_error("monitor", "invalid --interval '%s': "
+						   "seconds, 1 to 3600", optarg);
+			break;
+		case 'f':
+			config = optarg;
+			break;
+		case '1':
+			once = true;
+			break;
+		default:
+			if (common_option(ctx, c, "monitor", &exit_now))
+				break;
+			return bad_option("monitor");
+		}
+		if (exit_now)
+			return EXIT_OK;
+	}
+	r = need_root("monitor");
+	if (r)
+		return r;
+	/* boot.conf's settings, then the options over them. */
+	r = rosnap_boot_new(ctx, &boot);
+	if (r < 0)
+		return fail(r, "cannot start");
+	rosnap_boot_load_config(boot, config);
+	rosnap_boot_get_monitor(boot, &set);
+	if (have[0])
+		set.warn_percent = o.warn_percent;
+	if (have[1])
+		set.critical_percent = o.critical_percent;
+	if (have[2])
+		set.min_free_bytes = o.min_free_bytes;
+	if (have[3])
+		set.grow_by = o.grow_by;
+	if (have[4])
+		set.grow_max = o.grow_max;
+	if (have[5])
+		set.exec = o.exec;
+	if (set.warn_percent > set.critical_percent) {
+		rosnap_boot_unref(boot);
+		return usage_error("monitor", "--warn (%u%%) is above --critical "
+				   "(%u%%)", set.warn_percent, set.critical_percent);
+	}
+	if (set.grow_by && !set.grow_max) {
+		rosnap_boot_unref(boot);
+		return usage_error("monitor", "--grow-by needs --grow-max, the "
+				   "largest the store may grow to");
+	}
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		rosnap_boot_unref(boot);
+		return fail(-errno, "cannot start");
+	}
+	openlog("rosnap", LOG_PID, LOG_DAEMON);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	report(LOG_INFO, "watching%s%s: warn at %u%%, critical at %u%%%s",
+	       optind < argc ? " " : " every rosnap device",
+	       optind < argc ? argv[optind] : "", set.warn_percent,
+	       set.critical_percent, set.grow_by ? ", growing the store" : "");
+	pfd.fd = wake_pipe[0];
+	pfd.events = POLLIN;
+	while (!stopping) {
+		round_once(ctx, argv + optind);
+		if (once)
+			break;
+		if (poll(&pfd, 1, (int)interval * 1000) > 0)
+			while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+				;
+	}
+	if (stopping)
+		report(LOG_INFO, "stopping");
+	rosnap_boot_unref(boot);
+	return EXIT_OK;
+}
