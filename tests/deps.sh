@@ -5,7 +5,7 @@
 # packages through apt-get (as root), then the guest kernel and udev for
 # the test VM into the cache (tests/vm/fetch).  Quick when all is there.
 #
-# Usage: tests/deps.sh [--build-only]
+# Usage: tests/deps.sh [--build-only | bench]
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
@@ -13,8 +13,11 @@ BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	dosfstools dmsetup fdisk util-linux debootstrap"
 
+BENCH_PKGS="fio gnuplot-nox"
+
 pkgs=$BUILD_PKGS
 [ "${1:-}" = --build-only ] || pkgs="$pkgs $TEST_PKGS"
+[ "${1:-}" != bench ] || pkgs="$pkgs $BENCH_PKGS"
 
 missing=
 for p in $pkgs; do
