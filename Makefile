@@ -4,6 +4,10 @@
 # make check        install test dependencies, build, run every test
 # make demo         show rosnap at work (in the test VM unless this kernel
 #                   has device-mapper and you are root)
+# make lint         cppcheck and clang-tidy on lib/ and cmd/
+# make fuzz         run the libFuzzer targets (FUZZ_TIME seconds each)
+# make bench        measure rosnap against the raw disk, overlayfs on tmpfs,
+#                   and a loop-on-tmpfs snapshot (in the test VM)
 # make install      install under $(DESTDIR)$(PREFIX), plus the udev and
 #                   initramfs files where those tools look for them
 #
@@ -100,7 +104,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SONAME := librosnap.so.$(SOVERSION)
 LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
-.PHONY: all check demo install uninstall clean unit deps
+.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
 	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS)
 
@@ -133,6 +137,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a $(FLAGS_STAMP)
 	$(CC) $(BASE_CFLAGS) -fPIE -pie $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
 		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS) $(TEST_PKG_LIBS)
 
+# libFuzzer targets, in a clang build: see "make fuzz".
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+fuzz-targets: $(FUZZ_BINS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/librosnap.a $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
+		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS)
+
 $(BUILD)/librosnap.pc: lib/librosnap.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
@@ -153,6 +166,29 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tests/demo.sh
+
+# Static analysis of lib/ and cmd/: both must be silent (.clang-tidy).
+lint:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,style,portability,performance \
+		--suppress=variableScope --suppress=missingIncludeSystem \
+		-D_GNU_SOURCE -Ilib -Icmd lib cmd
+	clang-tidy --quiet $(LIB_SRCS) $(CMD_SRCS) -- -std=gnu11 -D_GNU_SOURCE \
+		-DVERSION=\"$(VERSION)\" -Ilib -Icmd $(LIB_PKG_CFLAGS) $(CMD_PKG_CFLAGS)
+
+# Every fuzz target for FUZZ_TIME seconds (default 60), from the seed
+# corpus in tests/fuzz/corpus; findings are kept in build-fuzz/fuzz.
+FUZZ_TIME ?= 60
+fuzz:
+	tests/deps.sh fuzz
+	$(MAKE) fuzz-targets BUILD=build-fuzz CC=clang \
+		SANITIZE=address,undefined,fuzzer-no-link
+	tests/fuzz/run build-fuzz $(FUZZ_TIME)
+
+bench:
+	tests/deps.sh bench
+	$(MAKE) all
+	tests/bench/run
 
 # Scripts for the system's tools name our installed paths.
 define install_script
@@ -202,6 +238,6 @@ uninstall:
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

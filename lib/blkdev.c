@@ -21,7 +21,7 @@ static int last_component(const char *path, char *buf, size_t len)
 
 	if (!*base || strlen(base) >= len)
 		return -EINVAL;
-	strcpy(buf, base);
+	snprintf(buf, len, "%s", base);
 	return 0;
 }
 
@@ -169,7 +169,7 @@ int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 	if (!path_exists(ctx, "/sys/class/block/%s/partition", kname)) {
 		if (strlen(kname) >= len)
 			return -EINVAL;
-		strcpy(disk, kname);
+		snprintf(disk, len, "%s", kname);
 		return 0;
 	}
 	r = path_build(ctx, p, sizeof(p), "/sys/class/block/%s", kname);
@@ -199,7 +199,7 @@ static int stack_add(struct rosnap_ctx *ctx, const char *kname,
 	for (i = 0; i < n; i++)
 		if (strcmp(names[i], kname) == 0)
 			return n;
-	strcpy(names[n++], kname);
+	snprintf(names[n++], sizeof(names[0]), "%s", kname);
 	if (blkdev_whole_disk(ctx, kname, disk, sizeof(disk)) == 0 &&
 	    strcmp(disk, kname) != 0)
 		n = stack_add(ctx, disk, names, n, max, depth + 1);

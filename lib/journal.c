@@ -87,8 +87,7 @@ static int put_str(unsigned char *dst, size_t size, const char *s)
 
 	if (n >= size)
 		return -ENAMETOOLONG;
-	memset(dst, 0, size);
-	memcpy(dst, s, n);
+	strncpy((char *)dst, s, size); /* pads the field with zeros */
 	return 0;
 }
 
@@ -135,7 +134,7 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 	size_t i;
 
 	memset(h, 0, sizeof(*h));
-	if (memcmp(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic))) {
+	if (memcmp(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic)) != 0) {
 		reason = "it is not a rosnap merge journal (no magic)";
 		goto bad;
 	}
@@ -414,7 +413,7 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 		 uint64_t bytes)
 {
-	static const size_t bufsize = 1024 * 1024;
+	static const size_t bufsize = (size_t)1 << 20;
 	uint64_t done = 0, end = (uint64_t)j->h.chunk_sectors * SECTOR_SIZE;
 	char *buf;
 	ssize_t n;
@@ -440,9 +439,10 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 			r = n < 0 ? -errno : -EIO;
 			break;
 		}
+		errno = 0; /* a short write sets none */
 		if (pwrite(j->fd, buf, (size_t)n,
 			   (off_t)(JOURNAL_HEADER_BYTES + done)) != n) {
-			r = -errno ? -errno : -EIO;
+			r = errno ? -errno : -EIO;
 			break;
 		}
 		done += (uint64_t)n;
@@ -548,10 +548,11 @@ int journal_remove(struct rosnap_ctx *ctx, struct journal *j)
 	int r = 0;
 
 	if (j->blkdev) {
+		errno = 0;
 		if (j->fd < 0 || pwrite(j->fd, zero, sizeof(zero), 0) !=
 					 (ssize_t)sizeof(zero) ||
 		    fsync(j->fd) < 0)
-			r = -errno ? -errno : -EIO;
+			r = errno ? -errno : -EIO;
 	} else if (unlink(j->path) < 0) {
 		r = -errno;
 	} else {

@@ -11,10 +11,11 @@
 
 static int unit_shift(const char *s, unsigned *shift)
 {
-	static const char units[] = "KMGT";
+	static const char units[] = "KMGTPE";
 	const char *u;
 
-	if (!*s) {
+	/* Plain bytes: "4096" or "4096B", as rosnap prints small sizes. */
+	if (!*s || ((*s == 'B' || *s == 'b') && !s[1])) {
 		*shift = 0;
 		return 0;
 	}

@@ -509,7 +509,7 @@ static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	enum rosnap_backend backend = ROSNAP_BACKEND_AUTO;
 	char cowname[128];
 	struct origin o;
-	struct cow cow;
+	struct cow cow = { 0 };
 	int r;
 
 	if (d->state != ROSNAP_STATE_UNPROTECTED) {

@@ -153,8 +153,8 @@ int uuid_new(struct rosnap_uuid *u, enum uuid_role role, unsigned flags)
 	if (n != (ssize_t)sizeof(rnd))
 		return n < 0 ? -errno : -EIO;
 	for (i = 0; i < sizeof(rnd); i++) {
-		u->id[2 * i] = hex[rnd[i] >> 4];
-		u->id[2 * i + 1] = hex[rnd[i] & 15];
+		u->id[2 * (size_t)i] = hex[rnd[i] >> 4];
+		u->id[2 * (size_t)i + 1] = hex[rnd[i] & 15];
 	}
 	u->id[UUID_ID_LEN] = '\0';
 	u->role = role;

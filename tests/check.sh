@@ -3,7 +3,8 @@
 #
 # The whole test suite, as "make check" runs it after building "build"
 # (hardened) and "build-san" (AddressSanitizer + UBSan):
-#   unit tests of both builds; the VM harness's self-test; the integration
+#   unit tests of both builds; cppcheck and clang-tidy; each fuzz target
+#   briefly (build-fuzz, clang); the VM harness's self-test; the integration
 #   tests in VMs with the sanitized build (no udev, as in an initramfs) and
 #   with the release build under systemd-udevd; the boot tests (whole
 #   Debian systems, the release build).
@@ -23,6 +24,23 @@ for b in build build-san; do
 		cat "$log"
 	fi
 done
+
+section "static analysis: cppcheck and clang-tidy (make lint)"
+if make -s lint >"$log" 2>&1; then
+	echo "ok lint: cppcheck and clang-tidy find nothing in lib/ and cmd/" | tee -a "$results"
+else
+	grep -v -e 'warnings generated' -e '^Suppressed' -e 'Use -header-filter' "$log"
+	echo "not ok lint: see the findings above" | tee -a "$results"
+fi
+
+section "fuzzing: each libFuzzer target for ${FUZZ_CHECK_TIME:-10}s (make fuzz runs longer)"
+if make -s fuzz-targets BUILD=build-fuzz CC=clang \
+	SANITIZE=address,undefined,fuzzer-no-link >"$log" 2>&1; then
+	tests/fuzz/run build-fuzz "${FUZZ_CHECK_TIME:-10}" "$results"
+else
+	cat "$log"
+	echo "not ok fuzz: the targets do not build" | tee -a "$results"
+fi
 
 section "VM harness self-test"
 tests/vm/selftest --results "$results"

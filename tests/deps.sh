@@ -5,19 +5,29 @@
 # packages through apt-get (as root), then the guest kernel and udev for
 # the test VM into the cache (tests/vm/fetch).  Quick when all is there.
 #
-# Usage: tests/deps.sh [--build-only | bench]
+# Usage: tests/deps.sh [--build-only | fuzz | bench]
+#   --build-only  what "make" needs; fuzz: and clang's libFuzzer;
+#   bench: everything, and fio and gnuplot
 set -eu
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
 	libkmod-dev libsmartcols-dev libcmocka-dev zlib1g-dev"
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
-	dosfstools dmsetup fdisk util-linux debootstrap"
+	dosfstools dmsetup fdisk util-linux debootstrap cppcheck clang-tidy
+	valgrind libc6-dbg binutils"
+FUZZ_PKGS="clang libclang-rt-14-dev"
 
 BENCH_PKGS="fio gnuplot-nox"
 
+mode=${1:-}
 pkgs=$BUILD_PKGS
-[ "${1:-}" = --build-only ] || pkgs="$pkgs $TEST_PKGS"
-[ "${1:-}" != bench ] || pkgs="$pkgs $BENCH_PKGS"
+case $mode in
+--build-only) ;;
+fuzz) pkgs="$pkgs $FUZZ_PKGS" ;;
+bench) pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS $BENCH_PKGS" ;;
+'') pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS" ;;
+*) echo "deps: unknown mode '$mode'" >&2; exit 2 ;;
+esac
 
 missing=
 for p in $pkgs; do
@@ -38,4 +48,7 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-[ "${1:-}" = --build-only ] || "$(dirname "$0")/vm/fetch"
+case $mode in
+--build-only | fuzz) ;;
+*) "$(dirname "$0")/vm/fetch" ;;
+esac

@@ -29,6 +29,9 @@ static void parse_sizes(void **state)
 	parse_ok("1G", 1ULL << 30);
 	parse_ok("1gib", 1ULL << 30);
 	parse_ok("2T", 2ULL << 40);
+	parse_ok("512B", 512);
+	parse_ok("1E", 1ULL << 60);
+	parse_ok("3P", 3ULL << 50);
 	parse_ok("18446744073709551615", UINT64_MAX);
 }
 
@@ -37,6 +40,7 @@ static void parse_size_errors(void **state)
 	static const char *const bad[] = {
 		"", "-1", "+1", " 1", "1 ", "1.5G", "1KB", "1MB", "1Q", "G",
 		"0x10", "1e3", "1Gi", "1GiBs", "1,000", "$(reboot)", "1\n",
+		"1BiB", "1Bi", "B",
 	};
 	uint64_t v = 42;
 	size_t i;
