@@ -17,7 +17,7 @@ enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
 	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
-	F_PARTS,
+	F_PARTS, F_REASON,
 };
 
 struct column {
@@ -39,6 +39,7 @@ static const struct column status_cols[] = {
 	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
 	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
 	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
+	{ F_REASON, NULL, "reason", SCOLS_JSON_STRING, 0 },
 	{ F_MERGE, NULL, "merge_progress", SCOLS_JSON_NUMBER, 0 },
 	{ F_JOURNAL, NULL, "journal", SCOLS_JSON_STRING, 0 },
 	{ F_CHUNK, "CHUNK", "chunk_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
@@ -179,6 +180,9 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		return fmt("%u", thresholds.critical_percent);
 	case F_PARTS:
 		return has_cow(d) ? fmt("%u", rosnap_device_get_cow_parts(d)) : NULL;
+	case F_REASON:
+		s = rosnap_device_get_reason(d);
+		return s ? strdup(s) : NULL;
 	}
 	return NULL;
 }
@@ -228,6 +232,12 @@ static int print_devices(struct rosnap_device **devs, const struct column *cols,
 	/* An empty human table prints nothing at all, like lsblk. */
 	if (json || k > 0)
 		scols_print_table(tb);
+	/* Under the table: why a device needs attention. */
+	for (k = 0; !json && cols == status_cols && devs[k]; k++)
+		if (rosnap_device_get_reason(devs[k]))
+			printf("%s is %s: %s\n", rosnap_device_get_name(devs[k]),
+			       rosnap_state_name(rosnap_device_get_state(devs[k])),
+			       rosnap_device_get_reason(devs[k]));
 	r = EXIT_OK;
 out:
 	scols_unref_table(tb);

@@ -4,11 +4,13 @@
  * back from device-mapper tables, status lines, UUIDs and sysfs.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -24,7 +26,7 @@ int device_resolve_name(struct rosnap_ctx *ctx, const char *arg, char *name,
 	if (arg[0] != '/') {
 		if (strchr(arg, '/') || strlen(arg) >= len)
 			return -EINVAL;
-		strcpy(name, arg);
+		snprintf(name, len, "%s", arg);
 		return 0;
 	}
 	if (stat(arg, &st) < 0)
@@ -36,7 +38,7 @@ int device_resolve_name(struct rosnap_ctx *ctx, const char *arg, char *name,
 		return r == -ENXIO ? -ENODEV : r;
 	if (strlen(info.name) >= len)
 		return -EINVAL;
-	strcpy(name, info.name);
+	snprintf(name, len, "%s", info.name);
 	return 0;
 }
 
@@ -372,7 +374,7 @@ _public_ int rosnap_list(struct rosnap_ctx *ctx, struct rosnap_device ***devs)
 			/* Listed only when no rosnap device owns it. */
 			len = strlen(names[i]);
 			if (len <= strlen(COW_SUFFIX) ||
-			    strcmp(names[i] + len - strlen(COW_SUFFIX), COW_SUFFIX))
+			    strcmp(names[i] + len - strlen(COW_SUFFIX), COW_SUFFIX) != 0)
 				continue;
 			snprintf(base, sizeof(base), "%.*s",
 				 (int)(len - strlen(COW_SUFFIX)), names[i]);
@@ -441,6 +443,76 @@ _public_ enum rosnap_backend rosnap_device_get_backend(const struct rosnap_devic
 _public_ enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev)
 {
 	return dev->state;
+}
+
+/*
+ * The last message dm-snapshot logged about MATCH ("Invalidating snapshot",
+ * "shutting down merge"), from the kernel's log.  It does not name the
+ * device; it is the kernel's word on the most recent such event.
+ */
+static void kernel_said(struct rosnap_ctx *ctx, const char *match, char *buf,
+			size_t len)
+{
+	char rec[1024], *msg, *nl;
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	fd = path_open(ctx, O_RDONLY | O_NONBLOCK, "/dev/kmsg");
+	if (fd < 0)
+		return;
+	/* Each read returns one record: "prio,seq,time,flags;text\n". */
+	while ((n = read(fd, rec, sizeof(rec) - 1)) != 0) {
+		if (n < 0) {
+			if (errno == EPIPE || errno == EINTR)
+				continue; /* a record overwritten as we read */
+			break;        /* EAGAIN: the end */
+		}
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		if (!msg || !strstr(msg, "snapshots: ") || !strstr(msg, match))
+			continue;
+		msg = strstr(msg, "snapshots: ") + strlen("snapshots: ");
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = '\0';
+		snprintf(buf, len, "%s", msg);
+	}
+	close(fd);
+}
+
+_public_ const char *rosnap_device_get_reason(const struct rosnap_device *dev)
+{
+	struct rosnap_device *d = (struct rosnap_device *)dev;
+	const char *why, *match;
+	char said[256];
+
+	switch (dev->state) {
+	case ROSNAP_STATE_OVERFLOW:
+		return "its store is full: writes fail, reads work, and it can "
+		       "still be merged or discarded";
+	case ROSNAP_STATE_INVALID:
+		why = "the kernel dropped its changes after an I/O error on its "
+		      "store";
+		match = "Invalidating snapshot";
+		break;
+	case ROSNAP_STATE_MERGE_FAILED:
+		why = "the kernel stopped the merge after an I/O error; 'rosnap "
+		      "merge' retries it";
+		match = "shutting down merge";
+		break;
+	case ROSNAP_STATE_INCOMPLETE:
+		return "it was left half-made; 'rosnap remove' cleans it up";
+	default:
+		return NULL;
+	}
+	if (!d->reason[0]) {
+		kernel_said(d->ctx, match, said, sizeof(said));
+		snprintf(d->reason, sizeof(d->reason), "%s%s%s%s", why,
+			 said[0] ? " (the kernel: \"" : "", said,
+			 said[0] ? "\")" : "");
+	}
+	return d->reason;
 }
 
 _public_ const char *rosnap_device_get_compression(const struct rosnap_device *dev)

@@ -221,7 +221,7 @@ int dm_create(struct rosnap_ctx *ctx, const char *name, const char *uuid,
 		return r;
 	if (!dm_task_set_uuid(dmt, uuid) ||
 	    ((vis & DM_READONLY) && !dm_task_set_ro(dmt)) ||
-	    (r = add_targets(dmt, targets, count)) < 0) {
+	    add_targets(dmt, targets, count) < 0) {
 		dm_task_destroy(dmt);
 		return -ENOMEM;
 	}
@@ -401,16 +401,17 @@ int dm_table(struct rosnap_ctx *ctx, const char *name,
 	return targets_task(ctx, DM_DEVICE_TABLE, name, targets);
 }
 
-int dm_status(struct rosnap_ctx *ctx, const char *name, char *type,
-	      size_t type_len, char *buf, size_t len)
+/* The one target of a device: its type and its status or table line. */
+static int one_target(struct rosnap_ctx *ctx, int task, const char *name,
+		      char *type, size_t type_len, char *buf, size_t len)
 {
 	struct dm_target *t = NULL;
 	int n;
 
-	n = targets_task(ctx, DM_DEVICE_STATUS, name, &t);
+	n = targets_task(ctx, task, name, &t);
 	if (n < 0)
 		return n;
-	if (n != 1) {
+	if (n != 1 || !t) {
 		dm_targets_free(t, n);
 		return -EINVAL;
 	}
@@ -418,6 +419,18 @@ int dm_status(struct rosnap_ctx *ctx, const char *name, char *type,
 	snprintf(buf, len, "%s", t[0].params);
 	dm_targets_free(t, n);
 	return 0;
+}
+
+int dm_status(struct rosnap_ctx *ctx, const char *name, char *type,
+	      size_t type_len, char *buf, size_t len)
+{
+	return one_target(ctx, DM_DEVICE_STATUS, name, type, type_len, buf, len);
+}
+
+int dm_table_line(struct rosnap_ctx *ctx, const char *name, char *type,
+		  size_t type_len, char *buf, size_t len)
+{
+	return one_target(ctx, DM_DEVICE_TABLE, name, type, type_len, buf, len);
 }
 
 void strv_free(char **v)
@@ -459,7 +472,7 @@ int dm_list_uuid(struct rosnap_ctx *ctx, const char *prefix, char ***names)
 	if (!dn || !dn->dev)
 		goto out;
 	do {
-		dn = (struct dm_names *)((char *)dn + next);
+		dn = (struct dm_names *)(void *)((char *)dn + next);
 		next = dn->next;
 		/* A device removed meanwhile is simply not listed. */
 		if (dm_info(ctx, dn->name, &info) < 0 ||
@@ -516,7 +529,7 @@ int dm_target_version(struct rosnap_ctx *ctx, const char *target,
 	r = -ENOENT;
 	tv = dm_task_get_versions(dmt);
 	do {
-		tv = (struct dm_versions *)((char *)tv + next);
+		tv = (struct dm_versions *)(void *)((char *)tv + next);
 		if (strcmp(tv->name, target) == 0) {
 			memcpy(version, tv->version, sizeof(tv->version));
 			r = 0;

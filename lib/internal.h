@@ -20,9 +20,9 @@
 #define ZRAM_BLOCK_SIZE 4096u
 #define DEFAULT_CHUNK_BYTES 4096u
 #define MIN_CHUNK_BYTES 512u
-#define MAX_CHUNK_BYTES (1024u * 1024u)
+#define MAX_CHUNK_BYTES ((uint64_t)1 << 20)
 /* A persistent store needs a header chunk, a metadata chunk and data. */
-#define MIN_COW_BYTES (1024u * 1024u)
+#define MIN_COW_BYTES ((uint64_t)1 << 20)
 
 #define UUID_PREFIX "ROSNAP-"
 #define COW_SUFFIX "-cow"
@@ -194,6 +194,9 @@ int dm_table(struct rosnap_ctx *ctx, const char *name,
 /* Status of a single-target device into buf; type receives its type. */
 int dm_status(struct rosnap_ctx *ctx, const char *name, char *type,
 	      size_t type_len, char *buf, size_t len);
+/* The same for a device's table line (one target only). */
+int dm_table_line(struct rosnap_ctx *ctx, const char *name, char *type,
+		  size_t type_len, char *buf, size_t len);
 void dm_targets_free(struct dm_target *targets, int count);
 /* Names of all dm devices whose UUID starts with prefix. */
 int dm_list_uuid(struct rosnap_ctx *ctx, const char *prefix,
@@ -488,6 +491,7 @@ struct rosnap_device {
 	uint64_t data_bytes;
 	uint64_t ram_used;
 	struct cow cow;
+	char reason[512];
 };
 /* What to call the origin in messages: the disk image, or the device. */
 const char *device_origin_label(const struct rosnap_device *d);

@@ -369,6 +369,13 @@ const char *rosnap_device_get_origin_file(const struct rosnap_device *dev);
 const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
 enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev);
 enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev);
+/*
+ * Why a device is in a state that needs attention (overflow, invalid,
+ * merge-failed, incomplete): a sentence, with the kernel's own message
+ * when it logged one ("Invalidating snapshot: Error reading/writing.").
+ * NULL for the other states.
+ */
+const char *rosnap_device_get_reason(const struct rosnap_device *dev);
 /* zram compression algorithm in use, or NULL. */
 const char *rosnap_device_get_compression(const struct rosnap_device *dev);
 uint32_t rosnap_device_get_chunk_bytes(const struct rosnap_device *dev);

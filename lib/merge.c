@@ -229,8 +229,9 @@ static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	int src, r;
 
 	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
-	if (r == 0)
-		r = snapshot_status_parse(status, &st);
+	if (r < 0)
+		return r;
+	r = snapshot_status_parse(status, &st);
 	if (r < 0)
 		return r;
 	if (st.allocated == 0)
@@ -347,6 +348,13 @@ fail:
 	return r;
 }
 
+static void log_merge_failed(struct rosnap_ctx *ctx, const char *name)
+{
+	log_err(ctx, "the kernel stopped merging %s after an I/O error (see "
+		"dmesg); what was merged is on the origin, the rest still in "
+		"the store; run 'rosnap merge %s' to try again", name, name);
+}
+
 int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 		rosnap_progress_fn progress, void *userdata)
 {
@@ -368,10 +376,7 @@ int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 		if (r < 0)
 			return r;
 		if (st.merge_failed) {
-			log_err(ctx, "the kernel stopped merging %s after an I/O "
-				"error (see dmesg); what was merged is on the origin, "
-				"the rest still in the store; run 'rosnap merge %s' to "
-				"try again", name, name);
+			log_merge_failed(ctx, name);
 			return -EIO;
 		}
 		left = (st.allocated - st.metadata) * SECTOR_SIZE;
@@ -492,8 +497,7 @@ _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 			/* Someone else finished it, or it failed. */
 			r = d->state == ROSNAP_STATE_MERGE_FAILED ? -EIO : 0;
 			if (r < 0)
-				log_err(ctx, "the merge of %s failed; run 'rosnap "
-					"merge %s' to try again", dmname, dmname);
+				log_merge_failed(ctx, dmname);
 			rosnap_device_unref(d);
 			return r;
 		}
@@ -515,6 +519,52 @@ _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 		if (r != -EAGAIN)
 			return r;
 	}
+}
+
+/* Swap in TYPE over the store COW: suspended, so the frozen fs waits. */
+static int swap_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		    const char *type, dev_t cow)
+{
+	int r;
+
+	r = reload_top(ctx, d, type, cow, d->chunk_bytes);
+	if (r < 0)
+		return r;
+	memory_lock(ctx);
+	r = dm_suspend(ctx, d->name, false);
+	if (r == 0) {
+		r = swap_table(ctx, d);
+	} else {
+		log_err(ctx, "cannot suspend %s: %s", d->name, strerror(-r));
+		dm_clear(ctx, d->name);
+	}
+	memory_unlock(ctx);
+	return r;
+}
+
+/*
+ * Restart a merge the kernel stopped after an I/O error.  Its "Merge
+ * failed" flag is cleared only when a table is constructed, and the
+ * kernel refuses a second merging table of the same store: hand the
+ * store's exceptions (what was merged already is gone from them) to a
+ * plain snapshot, then to a new snapshot-merge, which merges the rest.
+ */
+static int merge_retry(struct rosnap_ctx *ctx, const struct rosnap_device *d)
+{
+	char type[32], params[256];
+	struct snap_table t;
+	int r;
+
+	r = dm_table_line(ctx, d->name, type, sizeof(type), params,
+			  sizeof(params));
+	if (r == 0)
+		r = snapshot_table_parse(params, &t);
+	if (r < 0)
+		return r;
+	r = swap_top(ctx, d, "snapshot", t.cow);
+	if (r == 0)
+		r = swap_top(ctx, d, "snapshot-merge", t.cow);
+	return r;
 }
 
 static int check_flags(struct rosnap_ctx *ctx, uint32_t flags, uint32_t known,
@@ -556,11 +606,8 @@ _public_ int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
 		goto out;
 	snprintf(dmname, sizeof(dmname), "%s", d->name);
 	if (d->state == ROSNAP_STATE_MERGE_FAILED) {
-		/* Resuming a snapshot-merge device restarts its merge. */
 		log_info(ctx, "retrying the merge of %s", d->name);
-		r = dm_suspend(ctx, d->name, false);
-		if (r == 0)
-			r = dm_resume(ctx, d->name, DM_PUBLIC);
+		r = merge_retry(ctx, d);
 	} else if (d->state == ROSNAP_STATE_MERGING) {
 		if (opts->journal)
 			log_warn(ctx, "%s is merging already; --journal ignored",
