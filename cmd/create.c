@@ -34,7 +34,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 			o.name = optarg;
 			break;
 		case 'r':
-			r = ram_option(ctx, "create", optarg, &o.ram_bytes);
+			r = ram_option(ctx, "create", "ram", optarg, &o.ram_bytes);
 			if (r)
 				return r;
 			break;

@@ -63,7 +63,7 @@ int cmd_protect(struct rosnap_ctx *ctx, int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "r:" COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (c == 'r') {
-			r = ram_option(ctx, "protect", optarg, &ram);
+			r = ram_option(ctx, "protect", "ram", optarg, &ram);
 			if (r)
 				return r;
 		} else if (!common_option(ctx, c, "protect", &exit_now)) {
@@ -129,7 +129,7 @@ int cmd_grow(struct rosnap_ctx *ctx, int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "b:" COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (c == 'b') {
-			r = ram_option(ctx, "grow", optarg, &by);
+			r = ram_option(ctx, "grow", "by", optarg, &by);
 			if (r)
 				return r;
 		} else if (!common_option(ctx, c, "grow", &exit_now)) {

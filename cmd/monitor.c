@@ -354,7 +354,7 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	};
 	const char *config = "/etc/rosnap/boot.conf";
 	struct rosnap_boot *boot = NULL;
-	unsigned long interval = 2;
+	unsigned long interval = 2, pct;
 	bool exit_now = false, once = false;
 	struct rosnap_monitor_settings o = { 0 };
 	bool have[7] = { false };
@@ -368,21 +368,23 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 		switch (c) {
 		case 'w':
 		case 'c':
-			r = (int)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || r < 1 || r > 100)
+			pct = strtoul(optarg, &end, 10);
+			if (*end || !*optarg || pct < 1 || pct > 100)
 				return usage_error("monitor", "invalid --%s '%s': a "
 						   "percentage, 1 to 100",
 						   c == 'w' ? "warn" : "critical",
 						   optarg);
 			if (c == 'w')
-				o.warn_percent = (unsigned)r, have[0] = true;
+				o.warn_percent = (unsigned)pct, have[0] = true;
 			else
-				o.critical_percent = (unsigned)r, have[1] = true;
+				o.critical_percent = (unsigned)pct, have[1] = true;
 			break;
 		case 'm':
 		case 'g':
 		case 'G':
-			r = ram_option(ctx, "monitor", optarg,
+			r = ram_option(ctx, "monitor",
+				       c == 'm' ? "min-free" :
+				       c == 'g' ? "grow-by" : "grow-max", optarg,
 				       c == 'm' ? &o.min_free_bytes :
 				       c == 'g' ? &o.grow_by : &o.grow_max);
 			if (r)

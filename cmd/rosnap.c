@@ -262,14 +262,14 @@ int usage_error(const char *verb, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *arg,
-	       uint64_t *bytes)
+int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *opt,
+	       const char *arg, uint64_t *bytes)
 {
 	if (rosnap_parse_ram(ctx, arg, bytes) < 0)
-		return usage_error(verb, "invalid --ram '%s': give a size such as "
-				   "256M or 1G, or N%% of RAM (1-100%%)", arg);
+		return usage_error(verb, "invalid --%s '%s': give a size such as "
+				   "256M or 1G, or N%% of RAM (1-100%%)", opt, arg);
 	if (*bytes == 0)
-		return usage_error(verb, "--ram must be more than zero");
+		return usage_error(verb, "--%s must be more than zero", opt);
 	return 0;
 }
 
@@ -304,8 +304,6 @@ int exit_code(int r)
 	case ENOMEM:
 	case ENOSPC:
 		return EXIT_NOMEM;
-	case EROFS:
-		return EXIT_FAIL;
 	default:
 		return EXIT_FAIL;
 	}

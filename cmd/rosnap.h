@@ -48,9 +48,9 @@ int usage_error(const char *verb, const char *fmt, ...)
 /* After getopt has named the bad option itself. */
 int bad_option(const char *verb);
 void verb_help(const char *verb);
-/* --ram SIZE|N%: a usage error (returned) unless a size above zero. */
-int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *arg,
-	       uint64_t *bytes);
+/* --OPT SIZE|N% (--ram, --by...): a usage error (returned) unless above zero. */
+int ram_option(struct rosnap_ctx *ctx, const char *verb, const char *opt,
+	       const char *arg, uint64_t *bytes);
 /* Every verb drives device-mapper: refuse early, clearly, when not root. */
 int need_root(const char *verb);
 /* Map a negative errno from librosnap to an exit code. */

@@ -152,7 +152,7 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 				       "program");
 		snprintf(b->exec, sizeof(b->exec), "%s", v);
 	} else {
-		return problem(b, where, shown, v, "unknown setting, ignored");
+		return problem(b, where, shown, v, "unknown setting (a typo?)");
 	}
 	return 0;
 }
@@ -250,6 +250,7 @@ _public_ int rosnap_boot_load_cmdline(struct rosnap_boot *boot,
 		}
 		if (strncmp(word, "rosnap", 6) != 0)
 			continue;
+		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): 6 chars matched */
 		if (word[6] == '\0') {
 			boot->enabled = 1;
 		} else if (word[6] == '=') {
@@ -406,14 +407,15 @@ static int protect(struct rosnap_boot *boot, const char *root,
 	char journal[PATH_MAX];
 	int r;
 
+	/* Before "enabled": "rosnap=maybe" must not boot the disk writable. */
+	if (boot->problems)
+		return fall_back(boot, root, "its rosnap settings are wrong (see "
+				 "above)", -EINVAL, newroot);
 	if (boot->enabled != 1) {
 		snprintf(boot->newroot, sizeof(boot->newroot), "%s", root);
 		*newroot = boot->newroot;
 		return 0;
 	}
-	if (boot->problems)
-		return fall_back(boot, root, "its rosnap settings are wrong (see "
-				 "above)", -EINVAL, newroot);
 	if (boot->journal[0] && journal_pending(boot, journal, sizeof(journal))) {
 		log_notice(boot->ctx, "finishing the merge a power loss "
 			   "interrupted, from %s", journal);

@@ -142,7 +142,7 @@ static int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
 		/* The kernel appends " (deleted)" to vanished files. */
 		if (stat(backing, &st) == 0 && st.st_dev == img->st_dev &&
 		    st.st_ino == img->st_ino && strlen(de->d_name) < len) {
-			strcpy(loopname, de->d_name);
+			memcpy(loopname, de->d_name, strlen(de->d_name) + 1);
 			found = 1;
 		}
 	}
@@ -295,6 +295,11 @@ int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o)
 	if (!spec || !*spec) {
 		log_err(ctx, "no origin given");
 		return -EINVAL;
+	}
+	if (strlen(spec) >= sizeof(path)) {
+		log_err(ctx, "the origin's name is too long (%zu bytes; a path "
+			"has at most %zu)", strlen(spec), sizeof(path) - 1);
+		return -ENAMETOOLONG;
 	}
 	snprintf(path, sizeof(path), "%s", spec);
 	if (is_tag(spec)) {
