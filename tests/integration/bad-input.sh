@@ -53,19 +53,7 @@ enter() {
 		dmsetup create x-cow --table "0 8 error" || fail "dmsetup"
 		;;
 	mounted-snapshot) mount /dev/mapper/taken /mnt/m || fail "mount taken" ;;
-	invalid)
-		# An I/O error on the store, as a failing device would give.
-		rosnap create /dev/vdc --name inv --ram 16M >/dev/null || fail "create inv"
-		table=$(dmsetup table inv-cow)
-		dmsetup suspend inv-cow
-		dmsetup reload inv-cow --table "0 $(blockdev --getsz /dev/mapper/inv-cow) error"
-		dmsetup resume inv-cow
-		dd if=/dev/urandom of=/dev/mapper/inv bs=4k count=4 seek=100 conv=fsync 2>/dev/null
-		dmsetup suspend inv-cow
-		dmsetup reload inv-cow --table "$table"
-		dmsetup resume inv-cow
-		[ "$(json_value inv state)" = invalid ] || fail "inv is not invalid"
-		;;
+	invalid) make_invalid inv /dev/vdc ;;
 	merging)
 		wipe /dev/vda
 		slow_disk /dev/vda slowvda 20

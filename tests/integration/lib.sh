@@ -76,6 +76,21 @@ kernel_state() {
 	return 0
 }
 
+# A snapshot the kernel invalidated: its store fails writes for a moment,
+# as a failing device would.  make_invalid NAME ORIGIN
+make_invalid() {
+	rosnap create "$2" --name "$1" --ram 16M >/dev/null || fail "create $1"
+	table=$(dmsetup table "$1-cow")
+	dmsetup suspend "$1-cow"
+	dmsetup reload "$1-cow" --table "0 $(blockdev --getsz "/dev/mapper/$1-cow") error"
+	dmsetup resume "$1-cow"
+	dd if=/dev/urandom of="/dev/mapper/$1" bs=4k count=4 seek=100 conv=fsync 2>/dev/null
+	dmsetup suspend "$1-cow"
+	dmsetup reload "$1-cow" --table "$table"
+	dmsetup resume "$1-cow"
+	[ "$(json_value "$1" state)" = invalid ] || fail "$1 is not invalid"
+}
+
 # Remove every rosnap device, for a test's exit trap.
 remove_all() {
 	grep -o ' /mnt[^ ]*' /proc/mounts | sort -r | while read -r m; do umount "$m"; done
