@@ -56,10 +56,18 @@ enter() {
 	invalid) make_invalid inv /dev/vdc ;;
 	merging)
 		wipe /dev/vda
-		slow_disk /dev/vda slowvda 20
+		slow_disk /dev/vda slowvda 50
 		rosnap create /dev/mapper/slowvda --name slow --ram 64M --backend zram >/dev/null ||
 			fail "create slow"
-		dd if=/dev/urandom of=/dev/mapper/slow bs=1M count=40 conv=fsync 2>/dev/null
+		# Scattered chunks: the merge writes each alone, 50 ms apiece,
+		# so it lasts a good minute whatever else the machine does.
+		i=0
+		while [ $i -lt 1200 ]; do
+			dd if=/dev/urandom of=/dev/mapper/slow bs=4k count=1 seek=$((i * 2)) \
+				conv=notrunc 2>/dev/null
+			i=$((i + 1))
+		done
+		sync
 		rosnap merge slow --no-wait 2>/dev/null || fail "merge --no-wait"
 		[ "$(json_value slow state)" = merging ] ||
 			fail "the merge ended too soon to test verbs during it"
@@ -73,7 +81,7 @@ leave() {
 	squatters) dmsetup remove x-cow squat ;;
 	invalid) rosnap remove inv || fail "remove inv" ;;
 	merging)
-		wait_state slow active
+		wait_state slow active 300
 		rosnap remove slow || fail "remove slow"
 		dmsetup remove slowvda
 		;;

@@ -62,7 +62,7 @@ done
 step "remove twice at once"
 rosnap create /dev/vdc --name gone --ram 16M >/dev/null || fail "create"
 race "rosnap remove gone" "rosnap remove gone"
-if [ "$a" = 0 ] && [ "$b" = 3 ] || [ "$a" = 3 ] && [ "$b" = 0 ]; then
+if { [ "$a" = 0 ] && [ "$b" = 3 ]; } || { [ "$a" = 3 ] && [ "$b" = 0 ]; }; then
 	:
 else
 	fail "two removes: exit statuses $a and $b, want 0 and 3: $(cat /tmp/err1 /tmp/err2)"
