@@ -57,6 +57,8 @@ static const struct {
 	  "\n"
 	  "Show each rosnap device (or the one named): origin, backend, state,\n"
 	  "copy-on-write capacity and use, RAM really used, compression ratio.\n"
+	  "A device that is overflow, invalid, merge-failed or incomplete gets a\n"
+	  "line saying why, with the kernel's own message when it logged one.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -J, --json               JSON output; sizes in bytes\n" },
@@ -73,7 +75,8 @@ static const struct {
 	  "Write every change into the origin while the device stays mounted and in\n"
 	  "use; writes during the merge are kept.  Afterwards the device protects\n"
 	  "the origin again with a fresh, empty store of the same size.  Shows a\n"
-	  "progress bar on a terminal.  On a device already merging: waits for it.\n"
+	  "progress bar on a terminal.  On a device already merging: waits for it;\n"
+	  "on one whose merge failed (merge-failed): restarts it.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -n, --no-wait            return at once; a background process finishes\n"
