@@ -11,16 +11,18 @@ mkfs_on /dev/vda ext4 -b 4096
 mkdir -p /mnt/g
 rosnap create /dev/vda --name g --ram 16M >/dev/null || fail "create"
 mount /dev/mapper/g /mnt/g || fail "mount"
-rosnap monitor g --warn 50 --grow-by 16M --grow-max 80M --interval 1 2>/tmp/mon.log &
+# warn at 25%: 12M of headroom for the growth, which under emulation and a
+# busy host can take seconds.
+rosnap monitor g --warn 25 --grow-by 16M --grow-max 80M --interval 1 2>/tmp/mon.log &
 mon=$!
 dd if=/dev/urandom of=/tmp/data bs=1M count=40 2>/dev/null
-# A steady writer: 1M at a time, synced, a little slower than the monitor.
+# A steady writer: 1M at a time, synced, slower than the monitor.
 i=0
 while [ $i -lt 40 ]; do
 	dd if=/tmp/data of=/mnt/g/data bs=1M count=1 seek=$i skip=$i conv=notrunc,fsync \
 		2>/tmp/dd.err || { cat /tmp/dd.err; fail "write $i failed"; }
 	i=$((i + 1))
-	sleep 0.3
+	sleep 0.5
 done
 sync
 kill -TERM $mon
