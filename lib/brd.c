@@ -10,6 +10,11 @@
  * calls brd's probe), and trims each COW to its requested size with the
  * dm-linear layer above it.  rd_nr=0 marks a brd rosnap loaded: only then
  * does rosnap unload it when its last device goes, to free the memory.
+ *
+ * brd devices outlive their use (6.1 cannot delete one), so rosnap reuses
+ * its own: a device rosnap is done with gets a marker in its first
+ * sector, and an existing device is taken only if it carries one.  Any
+ * other ramdisk is somebody's, unmounted perhaps, and is never touched.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,16 +49,33 @@ static int brd_load(struct rosnap_ctx *ctx)
 	return module_ensure(ctx, &need);
 }
 
+static const char free_marker[] = "ROSNAP-FREE-RAMDISK\n";
+
 /* A ram device nobody holds or has open exclusively; fd stays open. */
-static int try_claim(struct rosnap_ctx *ctx, unsigned index)
+static int open_unused(struct rosnap_ctx *ctx, unsigned index)
 {
 	char kname[32];
-	int fd;
 
 	snprintf(kname, sizeof(kname), "ram%u", index);
 	if (blkdev_holders(ctx, kname, NULL, 0) != 0)
 		return -EBUSY;
-	fd = path_open(ctx, O_RDWR | O_EXCL, "/dev/%s", kname);
+	return path_open(ctx, O_RDWR | O_EXCL, "/dev/%s", kname);
+}
+
+/* An existing ram device rosnap marked free; anyone else's is -EBUSY. */
+static int claim_marked(struct rosnap_ctx *ctx, unsigned index)
+{
+	char buf[sizeof(free_marker)];
+	int fd = open_unused(ctx, index);
+
+	if (fd < 0)
+		return fd;
+	if (pread(fd, buf, sizeof(buf) - 1, 0) != (ssize_t)sizeof(buf) - 1 ||
+	    memcmp(buf, free_marker, sizeof(buf) - 1) != 0) {
+		log_dbg(ctx, "/dev/ram%u is not rosnap's: leaving it alone", index);
+		close(fd);
+		return -EBUSY;
+	}
 	return fd;
 }
 
@@ -84,7 +106,7 @@ static int probe_new(struct rosnap_ctx *ctx, unsigned index, unsigned max_part)
 			r < 0 ? strerror(-r) : "no such device appeared");
 		return r < 0 ? r : -ENODEV;
 	}
-	return try_claim(ctx, index);
+	return open_unused(ctx, index);
 }
 
 int brd_create(struct rosnap_ctx *ctx, uint64_t bytes, unsigned *index)
@@ -116,7 +138,7 @@ int brd_create(struct rosnap_ctx *ctx, uint64_t bytes, unsigned *index)
 	}
 	for (i = 0; i < MAX_BRD_DEVICES; i++) {
 		if (path_exists(ctx, "/sys/class/block/ram%u", i))
-			fd = try_claim(ctx, i);
+			fd = claim_marked(ctx, i);
 		else
 			fd = probe_new(ctx, i, (unsigned)max_part);
 		if (fd >= 0)
@@ -166,7 +188,7 @@ static bool brd_in_use(struct rosnap_ctx *ctx)
 	while (!busy && (de = readdir(d))) {
 		if (sscanf(de->d_name, "ram%u", &idx) != 1)
 			continue;
-		fd = try_claim(ctx, idx);
+		fd = open_unused(ctx, idx);
 		if (fd < 0)
 			busy = true;
 		else
@@ -176,12 +198,30 @@ static bool brd_in_use(struct rosnap_ctx *ctx)
 	return busy;
 }
 
+/* Mark a device rosnap is done with, so that it may take it again. */
+static void mark_free(struct rosnap_ctx *ctx, unsigned index)
+{
+	char buf[SECTOR_SIZE] = { 0 };
+	int fd = open_unused(ctx, index);
+
+	if (fd < 0) {
+		log_dbg(ctx, "/dev/ram%u is still in use: not marked free", index);
+		return;
+	}
+	memcpy(buf, free_marker, sizeof(free_marker) - 1);
+	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+	    fdatasync(fd) < 0)
+		log_dbg(ctx, "cannot mark /dev/ram%u free: %s", index,
+			strerror(errno));
+	close(fd);
+}
+
 int brd_release(struct rosnap_ctx *ctx, unsigned index)
 {
 	uint64_t rd_nr = 1;
 	int r;
 
-	(void)index;
+	mark_free(ctx, index);
 	/* Only a brd that rosnap loaded, and only when nothing uses it. */
 	if (path_read_u64(ctx, &rd_nr, "/sys/module/brd/parameters/rd_nr") < 0 ||
 	    rd_nr != 0 || brd_in_use(ctx))
