@@ -425,6 +425,16 @@ void origin_close(struct rosnap_ctx *ctx, struct origin *o, bool restore_ro)
 enum small_blocks origin_small_blocks(const struct origin *o, char *why,
 				      size_t len)
 {
+	/*
+	 * A dm device takes the largest logical block size of its parts,
+	 * and its length must be a multiple of it: the kernel refuses a
+	 * zram-backed snapshot of a device that ends mid-block.
+	 */
+	if (o->size % ZRAM_BLOCK_SIZE) {
+		snprintf(why, len, "its size, %llu bytes, is not a multiple of "
+			 "4096", (unsigned long long)o->size);
+		return SMALL_NEEDED;
+	}
 	if (o->fs_block_size) {
 		if (o->fs_block_size >= ZRAM_BLOCK_SIZE)
 			return SMALL_NO;
