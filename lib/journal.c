@@ -428,8 +428,8 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 			need);
 		return -ENOSPC;
 	}
-	buf = malloc(bufsize);
-	if (!buf)
+	/* src is read with O_DIRECT: the buffer must be aligned. */
+	if (posix_memalign((void **)&buf, ZRAM_BLOCK_SIZE, bufsize) != 0)
 		return -ENOMEM;
 	while (done < bytes) {
 		size_t want = bytes - done < bufsize ? (size_t)(bytes - done) : bufsize;

@@ -236,7 +236,12 @@ static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 		return r;
 	if (st.allocated == 0)
 		st.allocated = d->cow.bytes / SECTOR_SIZE;
-	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY);
+	/*
+	 * dm-snapshot writes its store with bios, which leave the store's
+	 * page cache alone: a buffered read may return what an earlier
+	 * reader (blkid, dd, udev) cached, and the origin would get it.
+	 */
+	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY | O_DIRECT);
 	if (src < 0)
 		return src;
 	j->h.data_bytes = st.allocated * SECTOR_SIZE;
