@@ -141,6 +141,13 @@ struct snap_status {
 int snapshot_table(char *buf, size_t len, const struct snap_table *t);
 int snapshot_table_parse(const char *params, struct snap_table *t);
 int snapshot_status_parse(const char *params, struct snap_status *st);
+/*
+ * How a snapshot-merge stands.  "Invalid" and "Merge failed" carry no
+ * counts: they must never read as "nothing left", i.e. done.
+ */
+enum merge_verdict { MERGE_RUNNING, MERGE_DONE, MERGE_FAILED, MERGE_INVALID };
+enum merge_verdict merge_verdict(const struct snap_status *st,
+				 uint64_t *left_bytes);
 int linear_table(char *buf, size_t len, dev_t dev, uint64_t offset);
 int linear_table_parse(const char *params, dev_t *dev, uint64_t *offset);
 int devnum_parse(const char *s, dev_t *dev);

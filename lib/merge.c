@@ -380,11 +380,18 @@ int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 		r = snapshot_status_parse(status, &st);
 		if (r < 0)
 			return r;
-		if (st.merge_failed) {
+		switch (merge_verdict(&st, &left)) {
+		case MERGE_FAILED:
 			log_merge_failed(ctx, name);
 			return -EIO;
+		case MERGE_INVALID:
+			log_err(ctx, "the kernel invalidated %s during its merge "
+				"after an I/O error on its store (see dmesg); the "
+				"merge did not finish", name);
+			return -EIO;
+		default:
+			break;
 		}
-		left = (st.allocated - st.metadata) * SECTOR_SIZE;
 		if (total < left)
 			total = left;
 		if (progress && progress(ctx, total - left, total, userdata))
@@ -504,9 +511,16 @@ _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 			return r == -ENODEV ? -ENODEV : r;
 		if (d->state != ROSNAP_STATE_MERGING) {
 			/* Someone else finished it, or it failed. */
-			r = d->state == ROSNAP_STATE_MERGE_FAILED ? -EIO : 0;
-			if (r < 0)
+			r = 0;
+			if (d->state == ROSNAP_STATE_MERGE_FAILED) {
 				log_merge_failed(ctx, dmname);
+				r = -EIO;
+			} else if (d->state == ROSNAP_STATE_INVALID) {
+				log_err(ctx, "%s is invalid: the kernel gave up its "
+					"merge after an I/O error on its store (see "
+					"dmesg)", dmname);
+				r = -EIO;
+			}
 			rosnap_device_unref(d);
 			return r;
 		}

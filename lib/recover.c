@@ -149,8 +149,25 @@ static int recover_locked(struct rosnap_ctx *ctx, struct journal *j,
 		goto out;
 	log_info(ctx, "finishing the merge of %s into %s", j->path, o.path);
 	r = wait_merged(ctx, name, 0, progress, userdata);
-	if (r == 2 || r == 1)
-		r = 0;
+	/*
+	 * The journal goes only once the kernel reports the merge complete:
+	 * a wait stopped early, or a device someone else reloaded, leaves
+	 * the origin half merged, and the journal is what finishes it.
+	 */
+	if (r == 2) {
+		log_notice(ctx, "stopped before the merge from %s ended: %s is "
+			   "half merged; 'rosnap recover %s' finishes it", j->path,
+			   o.path, j->path);
+		r = -EINTR;
+	} else if (r == 1) {
+		log_err(ctx, "the merge device %s was changed by someone else; "
+			"%s is kept: 'rosnap recover %s' finishes the merge",
+			name, j->path, j->path);
+		r = -EIO;
+	} else if (r < 0) {
+		log_err(ctx, "%s is kept: once the fault is gone, 'rosnap recover "
+			"%s' finishes the merge", j->path, j->path);
+	}
 	if (dm_remove(ctx, name) < 0)
 		log_warn(ctx, "cannot remove %s", name);
 	cow_destroy(ctx, &c);

@@ -206,3 +206,16 @@ int linear_table_parse(const char *params, dev_t *dev, uint64_t *offset)
 		return -EINVAL;
 	return 0;
 }
+
+enum merge_verdict merge_verdict(const struct snap_status *st,
+				 uint64_t *left_bytes)
+{
+	*left_bytes = 0;
+	if (st->invalid)
+		return MERGE_INVALID;
+	if (st->merge_failed)
+		return MERGE_FAILED;
+	if (st->allocated > st->metadata)
+		*left_bytes = (st->allocated - st->metadata) * SECTOR_SIZE;
+	return *left_bytes ? MERGE_RUNNING : MERGE_DONE;
+}

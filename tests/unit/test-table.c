@@ -97,6 +97,26 @@ static void status_lines(void **state)
 	assert_true(st.merge_failed);
 }
 
+/* A merge the kernel gave up on never reads as finished. */
+static void merge_verdicts(void **state)
+{
+	struct snap_status st;
+	uint64_t left;
+
+	(void)state;
+	assert_int_equal(snapshot_status_parse("Invalid", &st), 0);
+	assert_int_equal(merge_verdict(&st, &left), MERGE_INVALID);
+	assert_int_equal(left, 0);
+	assert_int_equal(snapshot_status_parse("Merge failed", &st), 0);
+	assert_int_equal(merge_verdict(&st, &left), MERGE_FAILED);
+	assert_int_equal(snapshot_status_parse("16/2048 16", &st), 0);
+	assert_int_equal(merge_verdict(&st, &left), MERGE_DONE);
+	assert_int_equal(left, 0);
+	assert_int_equal(snapshot_status_parse("48/2048 16", &st), 0);
+	assert_int_equal(merge_verdict(&st, &left), MERGE_RUNNING);
+	assert_int_equal(left, 32 * 512);
+}
+
 static void status_rejects(void **state)
 {
 	static const char *const bad[] = {
@@ -139,6 +159,7 @@ int main(void)
 		cmocka_unit_test(snapshot_parse_rejects),
 		cmocka_unit_test(status_lines),
 		cmocka_unit_test(status_rejects),
+		cmocka_unit_test(merge_verdicts),
 		cmocka_unit_test(linear_lines),
 	};
 
