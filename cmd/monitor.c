@@ -109,6 +109,7 @@ static void *waiter(void *p)
 static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
 {
 	struct waiter_arg *a = malloc(sizeof(*a));
+	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t t;
 
@@ -116,6 +117,14 @@ static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
 		return;
 	a->ctx = ctx;
 	snprintf(a->name, sizeof(a->name), "%s", w->name);
+	/*
+	 * The waiter takes no signals: they go to the main thread, where
+	 * SIGTERM stops the loop and librosnap defers the rest while it
+	 * changes a device (a signal taken by a waiter would kill the
+	 * monitor with a store half grown).
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, waiter, a) == 0)
@@ -123,6 +132,7 @@ static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
 	else
 		free(a);
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static void setenv_u64(const char *key, uint64_t v)
@@ -152,7 +162,11 @@ static void run_hook(const struct rosnap_device *d, const char *name,
 	setenv("ROSNAP_PREVIOUS_LEVEL", level_name(before), 1);
 	setenv_u64("ROSNAP_MEM_AVAILABLE_BYTES", avail);
 	if (d) {
-		setenv("ROSNAP_DEVICE", rosnap_device_get_path(d), 1);
+		/* A store left without its device (an orphan) has no path. */
+		const char *path = rosnap_device_get_path(d);
+
+		if (path)
+			setenv("ROSNAP_DEVICE", path, 1);
 		setenv("ROSNAP_STATE", rosnap_state_name(rosnap_device_get_state(d)), 1);
 		setenv_u64("ROSNAP_COW_USED_PERCENT", pct);
 		setenv_u64("ROSNAP_COW_USED_BYTES", rosnap_device_get_cow_used(d));
@@ -199,9 +213,10 @@ static bool maybe_grow(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	uint64_t size = rosnap_device_get_cow_size(d);
 	char by[32], to[32];
 
-	if (!set.grow_by || size + set.grow_by > set.grow_max)
+	if (!set.grow_by || set.grow_by > set.grow_max ||
+	    size > set.grow_max - set.grow_by)
 		return false;
-	if (avail < set.grow_by + set.min_free_bytes) {
+	if (avail < set.min_free_bytes || avail - set.min_free_bytes < set.grow_by) {
 		report(LOG_WARNING, "%s: not growing its store: only %lluM of "
 		       "memory available", rosnap_device_get_name(d),
 		       (unsigned long long)(avail >> 20));

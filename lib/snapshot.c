@@ -137,7 +137,7 @@ static int choose_backend(struct rosnap_ctx *ctx, const char *spec,
 	}
 	if (want == ROSNAP_BACKEND_ZRAM && small == SMALL_NEEDED) {
 		log_err(ctx, "zram cannot hold the changes of %s: %s, but zram's "
-			"sectors are 4096 bytes, so it would not mount; use "
+			"sectors are 4096 bytes; use "
 			"--backend brd, or leave --backend out", spec, why);
 		return -EINVAL;
 	}
@@ -570,8 +570,21 @@ _public_ int rosnap_grow(struct rosnap_ctx *ctx, const char *name,
 	char a[32], b[32];
 	int r;
 
+	uint64_t total;
+
 	if (bytes < MIN_COW_BYTES) {
 		log_err(ctx, "growing by less than 1M is not worth it");
+		return -EINVAL;
+	}
+	/* Before rounding up, which would wrap near 2^64. */
+	r = rosnap_ram_total(ctx, &total);
+	if (r < 0)
+		return r;
+	if (bytes > total) {
+		rosnap_format_size(bytes, a, sizeof(a));
+		rosnap_format_size(total, b, sizeof(b));
+		log_err(ctx, "growing by %s is more than this machine's memory "
+			"(%s); grow by less", a, b);
 		return -EINVAL;
 	}
 	bytes = (bytes + 4095) & ~4095ULL;
@@ -584,6 +597,14 @@ _public_ int rosnap_grow(struct rosnap_ctx *ctx, const char *name,
 	if (d->state != ROSNAP_STATE_ACTIVE && d->state != ROSNAP_STATE_OVERFLOW) {
 		log_err(ctx, "%s is %s; only an active store grows", d->name,
 			rosnap_state_name(d->state));
+		r = -EINVAL;
+		goto out;
+	}
+	if (d->cow.bytes > total - bytes) {
+		rosnap_format_size(d->cow.bytes + bytes, a, sizeof(a));
+		rosnap_format_size(total, b, sizeof(b));
+		log_err(ctx, "the store of %s would grow to %s, more than this "
+			"machine's memory (%s); grow by less", d->name, a, b);
 		r = -EINVAL;
 		goto out;
 	}

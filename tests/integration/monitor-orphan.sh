@@ -1,0 +1,39 @@
+#!/bin/sh
+# A watched device whose snapshot goes away behind rosnap's back is left
+# as a store without a device (incomplete): the monitor still runs its
+# hook for it, with no ROSNAP_DEVICE (there is none).
+# modes: plain udev
+. /tests/lib.sh
+trap 'kill $mon 2>/dev/null; remove_all' EXIT
+
+wipe /dev/vdc
+rosnap create /dev/vdc --name mo --ram 16M --backend zram >/dev/null || fail "create"
+cat >/tmp/hook <<'HOOK'
+#!/bin/sh
+echo "$ROSNAP_LEVEL $ROSNAP_PREVIOUS_LEVEL $ROSNAP_NAME $ROSNAP_STATE ${ROSNAP_DEVICE-none}" >>/tmp/hook.log
+HOOK
+chmod +x /tmp/hook
+rm -f /tmp/hook.log
+rosnap monitor mo --warn 30 --critical 90 --exec /tmp/hook --interval 1 2>/tmp/mon.log &
+mon=$!
+
+# Wait until the hook log has a line matching PATTERN.
+hooked() { # PATTERN
+	n=0
+	until grep -q "$1" /tmp/hook.log 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 300 ] || { cat /tmp/mon.log /tmp/hook.log; fail "no hook call matching '$1'"; }
+		sleep 0.2
+	done
+}
+
+step "warn"
+dd if=/dev/urandom of=/dev/mapper/mo bs=1M count=8 conv=fsync 2>/dev/null
+hooked "^warn ok mo active /dev/mapper/mo$"
+step "the snapshot goes, its store stays"
+dmsetup remove mo || fail "dmsetup remove"
+hooked "^ok warn mo incomplete none$"
+kill $mon
+wait $mon
+rosnap remove mo || fail "remove the leftover"
+blockdev --setrw /dev/vdc
