@@ -228,26 +228,20 @@ int cow_grow(struct rosnap_ctx *ctx, struct cow *cow, uint64_t bytes)
 	if (r < 0)
 		return r;
 	cow->nparts++;
-	r = layer_table(cow, t, params);
-	if (r == 0)
-		r = dm_reload(ctx, cow->name, t, cow->nparts);
-	if (r < 0)
-		goto fail;
 	/*
 	 * The snapshot above keeps its I/O queued meanwhile; there is no
 	 * filesystem on the store to freeze.  The kernel's persistent store
 	 * sees the new size at its next allocation (kernel-facts.md).
 	 */
-	memory_lock(ctx);
-	r = dm_suspend(ctx, cow->name, true);
+	r = layer_table(cow, t, params);
 	if (r == 0)
-		r = dm_resume(ctx, cow->name, DM_HIDDEN);
-	memory_unlock(ctx);
+		r = transition_run(ctx, &(struct transition){
+			.what = "grow", .name = cow->name, .table = t,
+			.count = cow->nparts, .new_part = p->kname,
+			.nolockfs = true, .vis = DM_HIDDEN,
+		});
 	if (r == 0)
 		return 0;
-	dm_clear(ctx, cow->name);
-	dm_resume(ctx, cow->name, DM_HIDDEN);
-fail:
 	log_err(ctx, "cannot grow %s: %s", cow->name, strerror(-r));
 	cow->nparts--;
 	part_free(ctx, cow->backend, p);

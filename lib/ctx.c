@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The library context: reference counting and logging. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libkmod.h>
@@ -111,6 +113,30 @@ int fault_inject(struct rosnap_ctx *ctx, const char *point)
 		return 0;
 	log_err(ctx, "injected failure at \"%s\" (ROSNAP_TEST_FAIL_AT)", point);
 	return -EIO;
+}
+
+void test_pause(struct rosnap_ctx *ctx, const char *what, const char *step)
+{
+	const char *want = getenv("ROSNAP_TEST_PAUSE_AT");
+	const char *file = getenv("ROSNAP_TEST_PAUSE_FILE");
+	struct timespec ts = { 0, 10 * 1000000L };
+	size_t n = strlen(what);
+	char pid[32];
+	int fd, len;
+
+	if (!want || !file || strncmp(want, what, n) != 0 || want[n] != ':' ||
+	    strcmp(want + n + 1, step) != 0)
+		return;
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return;
+	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (write(fd, pid, (size_t)len) != len)
+		log_dbg(ctx, "cannot write %s", file);
+	close(fd);
+	while (access(file, F_OK) == 0)
+		nanosleep(&ts, NULL);
 }
 #endif
 

@@ -256,6 +256,7 @@ _public_ int rosnap_device_open(struct rosnap_ctx *ctx, const char *arg,
 	char name[128];
 	int r;
 
+	lock_tidy(ctx);
 	r = device_resolve_name(ctx, arg, name, sizeof(name));
 	if (r == 0)
 		r = device_read(ctx, name, dev);
@@ -351,6 +352,7 @@ _public_ int rosnap_list(struct rosnap_ctx *ctx, struct rosnap_device ***devs)
 	size_t n = 0, len;
 	int count, i, r;
 
+	lock_tidy(ctx);
 	count = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	if (count < 0) {
 		if (count == -EPERM || count == -EACCES)

@@ -128,6 +128,7 @@ static void fill_info(struct dm_task *dmt, const struct dm_info *di,
 	info->open_count = di->open_count;
 	info->suspended = di->suspended;
 	info->live_table = di->live_table;
+	info->inactive_table = di->inactive_table;
 	info->event_nr = di->event_nr;
 	info->target_count = (uint32_t)di->target_count;
 	s = dm_task_get_name(dmt);

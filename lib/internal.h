@@ -4,6 +4,7 @@
 #define ROSNAP_INTERNAL_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +28,7 @@
 #define UUID_PREFIX "ROSNAP-"
 #define COW_SUFFIX "-cow"
 #define COW_NEW_SUFFIX "-cow.new"
+#define MERGE_SUFFIX "-cow.merge"
 #define RUN_DIR "/run/rosnap"
 
 struct kmod_ctx;
@@ -41,6 +43,7 @@ struct rosnap_ctx {
 	struct kmod_ctx *kmod;
 	int lock_fd;
 	int lock_depth;
+	sigset_t saved_sigmask;   /* while the lock is held, signals wait */
 	/* While a device may be suspended, messages wait here (see log_hold). */
 	int held;
 	char held_msgs[8][1024];
@@ -71,12 +74,25 @@ int ctx_set_root(struct rosnap_ctx *ctx, const char *root);
  */
 #ifdef ROSNAP_FAULT_INJECTION
 int fault_inject(struct rosnap_ctx *ctx, const char *point);
+/*
+ * Test builds only: when $ROSNAP_TEST_PAUSE_AT is "WHAT:STEP", write this
+ * process's id to $ROSNAP_TEST_PAUSE_FILE and wait there until a test
+ * removes the file (after sending it a signal, say).
+ */
+void test_pause(struct rosnap_ctx *ctx, const char *what, const char *step);
 #else
 static inline int fault_inject(struct rosnap_ctx *ctx, const char *point)
 {
 	(void)ctx;
 	(void)point;
 	return 0;
+}
+static inline void test_pause(struct rosnap_ctx *ctx, const char *what,
+			      const char *step)
+{
+	(void)ctx;
+	(void)what;
+	(void)step;
 }
 #endif
 
@@ -164,6 +180,7 @@ struct dm_info_ex {
 	int open_count;
 	bool suspended;
 	bool live_table;
+	bool inactive_table;
 	uint32_t event_nr;
 	uint32_t target_count;
 	char name[128];
@@ -422,7 +439,47 @@ int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j);
 int journal_remove(struct rosnap_ctx *ctx, struct journal *j);
 void journal_close(struct journal *j);
 
+/* transition.c: every change of a live device's table */
+struct transition {
+	const char *what;              /* "merge-start": names pause points */
+	const char *name;              /* the dm device suspended */
+	const struct dm_target *table; /* loaded before the suspend, or NULL */
+	unsigned count;
+	const char *new_part;          /* a RAM device only the new table uses */
+	bool nolockfs;                 /* a layer: no filesystem to freeze */
+	enum dm_visibility vis;
+	/* Runs while suspended; a table it loads must be its last step. */
+	int (*frozen)(struct rosnap_ctx *ctx, void *data);
+	void *data;
+};
+/*
+ * Suspend, run the frozen step, resume into the new table; on failure,
+ * back to the old one.  The caller holds the lock (signals wait).
+ */
+int transition_run(struct rosnap_ctx *ctx, const struct transition *t);
+/*
+ * With the lock just taken: resume what a killed command left suspended,
+ * put every device's layers and origin flag in order, finish merges that
+ * nobody finished.
+ */
+void transition_tidy(struct rosnap_ctx *ctx);
+/* A top device's table of TYPE: "snapshot", "snapshot-merge" or "linear". */
+int top_table(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	      const char *type, dev_t cow, uint32_t chunk_bytes,
+	      struct dm_target *t, char *params, size_t len);
+/* Load it into the inactive slot. */
+int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	       const char *type, dev_t cow, uint32_t chunk_bytes);
+/*
+ * Around a suspend that may hold the root filesystem: nothing may page in,
+ * and messages are held until the end (log_hold).
+ */
+void memory_lock(struct rosnap_ctx *ctx);
+void memory_unlock(struct rosnap_ctx *ctx);
+
 /* merge.c */
+/* Protect a merged device again with a fresh store (or unprotect it). */
+int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d);
 /*
  * Poll a snapshot-merge device until its store is merged.  total: bytes
  * to merge at the start, for the progress callback.  Returns 0 when
@@ -431,17 +488,6 @@ void journal_close(struct journal *j);
  */
 int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 		rosnap_progress_fn progress, void *userdata);
-/* Load a device's next table: "snapshot", "snapshot-merge" or "linear". */
-int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
-	       const char *type, dev_t cow, uint32_t chunk_bytes);
-/* Resume into the loaded table; on failure, back to the live one. */
-int swap_table(struct rosnap_ctx *ctx, const struct rosnap_device *d);
-/*
- * Around a suspend that may hold the root filesystem: nothing may page in,
- * and messages are held until the end (log_hold).
- */
-void memory_lock(struct rosnap_ctx *ctx);
-void memory_unlock(struct rosnap_ctx *ctx);
 
 /* boot.c */
 struct rosnap_boot {
@@ -466,9 +512,18 @@ int unit_path_escape(const char *path, char *buf, size_t len);
 /* root= (UUID=, LABEL=, /dev/...) as a device path. */
 int boot_root_path(const char *spec, char *buf, size_t len);
 
-/* lock.c: one lock for every operation that changes devices */
+/*
+ * lock.c: one lock for every operation that changes devices.  While it
+ * is held, catchable signals are blocked: they arrive once it is let go.
+ * Taking it first repairs what a killed command left (transition_tidy).
+ */
 int lock_acquire(struct rosnap_ctx *ctx);
 void lock_release(struct rosnap_ctx *ctx);
+/*
+ * For commands that only read (status, list, the monitor): repair what a
+ * killed command left if the lock is free now; never wait for it.
+ */
+void lock_tidy(struct rosnap_ctx *ctx);
 
 /* device.c */
 struct rosnap_device {

@@ -4,9 +4,18 @@
  * devices.  It makes check-then-create atomic between rosnap commands: two
  * "create" of the same origin or name at once run one after the other,
  * and the second sees the first's device and fails cleanly.
+ *
+ * While it is held, every catchable signal is blocked (as lvm2 does
+ * around its critical sections): a device suspended under a mounted root
+ * must be resumed whatever the user types, and an operation either
+ * happens whole or not at all.  Signals that arrive meanwhile are
+ * delivered when the lock is let go.  The synchronous ones (SIGSEGV and
+ * kin) stay deliverable: blocking them is undefined.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,26 +26,62 @@
 
 #define LOCK_WAIT_SECONDS 120
 
+static void signals_block(struct rosnap_ctx *ctx)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+				      SIGTRAP, SIGABRT, SIGSYS };
+	sigset_t all;
+	size_t i;
+
+	sigfillset(&all);
+	for (i = 0; i < ARRAY_SIZE(faults); i++)
+		sigdelset(&all, faults[i]);
+	pthread_sigmask(SIG_BLOCK, &all, &ctx->saved_sigmask);
+}
+
+static void signals_restore(struct rosnap_ctx *ctx)
+{
+	pthread_sigmask(SIG_SETMASK, &ctx->saved_sigmask, NULL);
+}
+
+static int lock_open(struct rosnap_ctx *ctx, bool quiet)
+{
+	char dir[PATH_MAX];
+	int fd, r;
+
+	r = path_build(ctx, dir, sizeof(dir), RUN_DIR);
+	if (r < 0)
+		return r;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		if (!quiet)
+			log_err(ctx, "cannot create %s: %s", dir, strerror(-r));
+		return r;
+	}
+	fd = path_open(ctx, O_RDWR | O_CREAT | O_NOFOLLOW, RUN_DIR "/lock");
+	if (fd < 0 && !quiet)
+		log_err(ctx, "cannot open %s/lock: %s", dir, strerror(-fd));
+	return fd;
+}
+
+/* The lock is ours now: block signals, then repair what needs it. */
+static void lock_taken(struct rosnap_ctx *ctx, int fd)
+{
+	ctx->lock_fd = fd;
+	signals_block(ctx);
+	transition_tidy(ctx);
+}
+
 int lock_acquire(struct rosnap_ctx *ctx)
 {
 	struct timespec ts = { 0, 50 * 1000000L };
-	char dir[PATH_MAX];
 	int fd, r, i;
 
 	if (ctx->lock_depth++ > 0)
 		return 0;
-	r = path_build(ctx, dir, sizeof(dir), RUN_DIR);
-	if (r < 0)
-		goto fail;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		log_err(ctx, "cannot create %s: %s", dir, strerror(-r));
-		goto fail;
-	}
-	fd = path_open(ctx, O_RDWR | O_CREAT | O_NOFOLLOW, RUN_DIR "/lock");
+	fd = lock_open(ctx, false);
 	if (fd < 0) {
 		r = fd;
-		log_err(ctx, "cannot open %s/lock: %s", dir, strerror(-r));
 		goto fail;
 	}
 	for (i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
@@ -50,7 +95,7 @@ int lock_acquire(struct rosnap_ctx *ctx)
 				   "finish");
 		if (i >= LOCK_WAIT_SECONDS * 20) {
 			log_err(ctx, "another rosnap command has held %s/lock for "
-				"%d seconds; try again later", dir,
+				"%d seconds; try again later", RUN_DIR,
 				LOCK_WAIT_SECONDS);
 			close(fd);
 			r = -EBUSY;
@@ -58,11 +103,29 @@ int lock_acquire(struct rosnap_ctx *ctx)
 		}
 		nanosleep(&ts, NULL);
 	}
-	ctx->lock_fd = fd;
+	lock_taken(ctx, fd);
 	return 0;
 fail:
 	ctx->lock_depth--;
 	return r;
+}
+
+void lock_tidy(struct rosnap_ctx *ctx)
+{
+	int fd;
+
+	if (ctx->lock_depth > 0)
+		return;
+	fd = lock_open(ctx, true);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		return;
+	}
+	ctx->lock_depth = 1;
+	lock_taken(ctx, fd);
+	lock_release(ctx);
 }
 
 void lock_release(struct rosnap_ctx *ctx)
@@ -74,4 +137,5 @@ void lock_release(struct rosnap_ctx *ctx)
 		close(ctx->lock_fd);
 	}
 	ctx->lock_fd = -1;
+	signals_restore(ctx);
 }

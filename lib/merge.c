@@ -23,27 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-#define MERGE_SUFFIX "-cow.merge"
-
-void memory_lock(struct rosnap_ctx *ctx)
-{
-	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_dbg(ctx, "mlockall: %s", strerror(errno));
-	log_hold(ctx);
-}
-
-void memory_unlock(struct rosnap_ctx *ctx)
-{
-	log_release(ctx);
-	munlockall();
-}
 
 static void sleep_ms(long ms)
 {
@@ -58,52 +42,6 @@ static int layer_name(char *buf, size_t len, const char *name,
 	int n = snprintf(buf, len, "%s%s", name, suffix);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* Load TYPE ("snapshot", "snapshot-merge") or "linear" into the inactive slot. */
-int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
-		      const char *type, dev_t cow, uint32_t chunk_bytes)
-{
-	struct snap_table tbl = {
-		.origin = d->origin_devnum,
-		.cow = cow,
-		.persistent = true,
-		.overflow = true,
-		.chunk_sectors = chunk_bytes / SECTOR_SIZE,
-	};
-	struct dm_target t = { .start = 0, .length = d->size / SECTOR_SIZE };
-	char params[128];
-	int r;
-
-	snprintf(t.type, sizeof(t.type), "%s", type);
-	if (strcmp(type, "snapshot") == 0)
-		tbl.features = snapshot_features(ctx);
-	if (strcmp(type, "linear") == 0)
-		r = linear_table(params, sizeof(params), d->origin_devnum, 0);
-	else
-		r = snapshot_table(params, sizeof(params), &tbl);
-	if (r < 0)
-		return r;
-	t.params = params;
-	r = dm_reload(ctx, d->name, &t, 1);
-	if (r < 0)
-		log_err(ctx, "the kernel refused the %s table for %s: %s (dmesg "
-			"may say more)", type, d->name, strerror(-r));
-	return r;
-}
-
-/* Swap in the loaded table; on failure, go back to the live one. */
-int swap_table(struct rosnap_ctx *ctx, const struct rosnap_device *d)
-{
-	int r = dm_resume(ctx, d->name, DM_PUBLIC);
-
-	if (r < 0) {
-		log_err(ctx, "cannot resume %s with its new table: %s", d->name,
-			strerror(-r));
-		dm_clear(ctx, d->name);
-		dm_resume(ctx, d->name, DM_PUBLIC);
-	}
-	return r;
 }
 
 /* Open the origin and clear its read-only flag; it must then be writable. */
@@ -250,6 +188,29 @@ static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	return r < 0 ? r : journal_set_state(ctx, j, JOURNAL_MERGING);
 }
 
+struct merge_start {
+	const struct rosnap_device *d;
+	struct journal *j;      /* or NULL */
+	const struct cow *m;    /* the layer the merge reads */
+};
+
+/*
+ * Suspended, the store is complete: copy it into the journal, then load
+ * the merging table (it reads the store's metadata as it loads).
+ */
+static int merge_start_frozen(struct rosnap_ctx *ctx, void *data)
+{
+	const struct merge_start *ms = data;
+	int r = 0;
+
+	if (ms->j)
+		r = journal_copy(ctx, ms->d, ms->j);
+	if (r == 0)
+		r = reload_top(ctx, ms->d, "snapshot-merge", ms->m->devnum,
+			       ms->d->chunk_bytes);
+	return r;
+}
+
 static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		       const struct rosnap_merge_opts *opts)
 {
@@ -280,6 +241,18 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			rosnap_state_name(d->state));
 		return -EINVAL;
 	}
+	if (opts->journal) {
+		r = journal_check_place(ctx, opts->journal, d->origin_devnum,
+					d->devnum, d->name);
+		if (r < 0)
+			return r;
+	}
+	/* Say so rather than swap tables for nothing (and keep the store). */
+	if (d->state == ROSNAP_STATE_ACTIVE && d->cow_used == d->cow_meta &&
+	    !(opts->flags & ROSNAP_MERGE_UNPROTECT)) {
+		log_info(ctx, "%s has no changes: nothing to merge", d->name);
+		return 0;
+	}
 	r = layer_name(mname, sizeof(mname), d->name, MERGE_SUFFIX);
 	if (r == 0)
 		r = uuid_new(&u, UUID_COW,
@@ -288,10 +261,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		return r;
 	u.merge_total = (d->cow_used - d->cow_meta) / SECTOR_SIZE;
 	if (opts->journal) {
-		r = journal_check_place(ctx, opts->journal, d->origin_devnum,
-					d->devnum, d->name);
-		if (r == 0)
-			r = journal_header_for(ctx, d, opts->flags, &h);
+		r = journal_header_for(ctx, d, opts->flags, &h);
 		/* Room for the whole store and the chunk that ends it. */
 		if (r == 0)
 			r = journal_create(ctx, opts->journal, &h,
@@ -313,22 +283,11 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	r = origin_make_writable(ctx, d, &ofd);
 	if (r < 0)
 		goto fail;
-	memory_lock(ctx);
-	r = dm_suspend(ctx, d->name, false);
-	if (r < 0) {
-		log_err(ctx, "cannot suspend %s: %s", d->name, strerror(-r));
-		memory_unlock(ctx);
-		goto fail;
-	}
-	if (opts->journal)
-		r = journal_copy(ctx, d, &j);
-	if (r == 0)
-		r = reload_top(ctx, d, "snapshot-merge", m.devnum, d->chunk_bytes);
-	if (r == 0)
-		r = swap_table(ctx, d);
-	else
-		dm_resume(ctx, d->name, DM_PUBLIC);
-	memory_unlock(ctx);
+	r = transition_run(ctx, &(struct transition){
+		.what = "merge-start", .name = d->name, .vis = DM_PUBLIC,
+		.frozen = merge_start_frozen,
+		.data = &(struct merge_start){ d, opts->journal ? &j : NULL, &m },
+	});
 	if (r < 0)
 		goto fail;
 	close(ofd);
@@ -419,8 +378,28 @@ static void merge_journal_remove(struct rosnap_ctx *ctx, const char *path)
 	}
 }
 
-/* The merge is done: protect again with a fresh store, or unprotect. */
-static int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
+struct merge_end {
+	const struct rosnap_device *d;
+	int ofd;                /* the origin, or -1 */
+	bool unprotect;
+	dev_t fresh;
+};
+
+/*
+ * Suspended: the filesystem's last writes reached the origin.  Protect
+ * it, then load the table (not before: see transition.c).
+ */
+static int merge_end_frozen(struct rosnap_ctx *ctx, void *data)
+{
+	const struct merge_end *me = data;
+
+	if (!me->unprotect && me->ofd >= 0)
+		blkdev_set_ro(me->ofd, true);
+	return reload_top(ctx, me->d, me->unprotect ? "linear" : "snapshot",
+			  me->fresh, me->d->chunk_bytes);
+}
+
+int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
 	bool unprotect = d->cow.id.flags & UUID_F_UNPROTECT;
 	char fresh_name[128], cow_name[128], journal[PATH_MAX];
@@ -456,20 +435,12 @@ static int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	if (journal[0])
 		merge_journal_remove(ctx, journal);
 	ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
-	memory_lock(ctx);
-	r = dm_suspend(ctx, d->name, false);
-	if (r == 0) {
-		/* Writes after the check above went to the origin: still done. */
-		if (!unprotect && ofd >= 0)
-			blkdev_set_ro(ofd, true);
-		r = reload_top(ctx, d, unprotect ? "linear" : "snapshot",
-			       fresh.devnum, d->chunk_bytes);
-		if (r == 0)
-			r = swap_table(ctx, d);
-		else
-			dm_resume(ctx, d->name, DM_PUBLIC);
-	}
-	memory_unlock(ctx);
+	/* Writes after the check above went to the origin: still done. */
+	r = transition_run(ctx, &(struct transition){
+		.what = "merge-finish", .name = d->name, .vis = DM_PUBLIC,
+		.frozen = merge_end_frozen,
+		.data = &(struct merge_end){ d, ofd, unprotect, fresh.devnum },
+	});
 	if (r < 0) {
 		if (ofd >= 0)
 			blkdev_set_ro(ofd, false);
@@ -548,21 +519,19 @@ _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 static int swap_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 		    const char *type, dev_t cow)
 {
+	struct dm_target t;
+	char params[128];
 	int r;
 
-	r = reload_top(ctx, d, type, cow, d->chunk_bytes);
+	r = top_table(ctx, d, type, cow, d->chunk_bytes, &t, params,
+		      sizeof(params));
 	if (r < 0)
 		return r;
-	memory_lock(ctx);
-	r = dm_suspend(ctx, d->name, false);
-	if (r == 0) {
-		r = swap_table(ctx, d);
-	} else {
-		log_err(ctx, "cannot suspend %s: %s", d->name, strerror(-r));
-		dm_clear(ctx, d->name);
-	}
-	memory_unlock(ctx);
-	return r;
+	/* The same store: the kernel hands the exceptions over at resume. */
+	return transition_run(ctx, &(struct transition){
+		.what = "merge-retry", .name = d->name, .table = &t, .count = 1,
+		.vis = DM_PUBLIC,
+	});
 }
 
 /*
@@ -669,7 +638,8 @@ static void explain_open(struct rosnap_ctx *ctx, const struct rosnap_device *d)
 /* Replace the store of a closed device with a fresh one like it. */
 static int fresh_store(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
-	char fresh_name[128], cow_name[128];
+	char fresh_name[128], cow_name[128], params[128];
+	struct dm_target t;
 	struct cow fresh;
 	int r;
 
@@ -680,14 +650,14 @@ static int fresh_store(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		r = cow_create_like(ctx, fresh_name, &d->cow, &fresh);
 	if (r < 0)
 		return r;
-	r = dm_suspend(ctx, d->name, true);
-	if (r == 0) {
-		r = reload_top(ctx, d, "snapshot", fresh.devnum, d->chunk_bytes);
-		if (r == 0)
-			r = swap_table(ctx, d);
-		else
-			dm_resume(ctx, d->name, DM_PUBLIC);
-	}
+	/* Closed, so nothing writes the origin: safe to load first. */
+	r = top_table(ctx, d, "snapshot", fresh.devnum, d->chunk_bytes, &t,
+		      params, sizeof(params));
+	if (r == 0)
+		r = transition_run(ctx, &(struct transition){
+			.what = "discard", .name = d->name, .table = &t,
+			.count = 1, .nolockfs = true, .vis = DM_PUBLIC,
+		});
 	if (r < 0) {
 		cow_destroy(ctx, &fresh);
 		return r;

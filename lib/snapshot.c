@@ -503,11 +503,22 @@ _public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
 	return r;
 }
 
+static int origin_set_ro(struct rosnap_ctx *ctx, void *data)
+{
+	const struct origin *o = data;
+	int r = blkdev_set_ro(o->fd, true);
+
+	if (r < 0)
+		log_err(ctx, "cannot make %s read-only: %s", o->path, strerror(-r));
+	return r;
+}
+
 static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			  uint64_t ram)
 {
 	enum rosnap_backend backend = ROSNAP_BACKEND_AUTO;
-	char cowname[128];
+	char cowname[128], params[128];
+	struct dm_target t;
 	struct origin o;
 	struct cow cow = { 0 };
 	int r;
@@ -538,20 +549,19 @@ static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 				       DEFAULT_CHUNK_BYTES, NULL, &cow);
 	if (r < 0)
 		goto out;
-	memory_lock(ctx);
-	/* Suspending flushes the filesystem's writes to the origin first. */
-	r = dm_suspend(ctx, d->name, false);
-	if (r == 0) {
-		r = blkdev_set_ro(o.fd, true);
-		if (r == 0)
-			r = reload_top(ctx, d, "snapshot", cow.devnum,
-				       DEFAULT_CHUNK_BYTES);
-		if (r == 0)
-			r = swap_table(ctx, d);
-		else
-			dm_resume(ctx, d->name, DM_PUBLIC);
-	}
-	memory_unlock(ctx);
+	/*
+	 * Writes to a linear device never reach dm-snapshot, so the empty
+	 * snapshot may load first; suspending flushes the filesystem's
+	 * writes to the origin, then it becomes read-only.
+	 */
+	r = top_table(ctx, d, "snapshot", cow.devnum, DEFAULT_CHUNK_BYTES, &t,
+		      params, sizeof(params));
+	if (r == 0)
+		r = transition_run(ctx, &(struct transition){
+			.what = "protect", .name = d->name, .table = &t,
+			.count = 1, .vis = DM_PUBLIC, .frozen = origin_set_ro,
+			.data = &o,
+		});
 	if (r < 0) {
 		blkdev_set_ro(o.fd, false);
 		cow_destroy(ctx, &cow);

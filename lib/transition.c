@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Every change of a live device's table (merge start, finish and retry,
+ * protect, discard, grow) goes through transition_run(), so that the
+ * rules for a suspended device, which may hold the root filesystem, are
+ * in one place:
+ *
+ * - It runs with the lock held, so catchable signals wait until the
+ *   whole operation is done (lock.c): Ctrl-C, a dropped ssh session's
+ *   SIGHUP or a SIGTERM never leave a device suspended.
+ * - The new table is loaded into the inactive slot before the suspend
+ *   wherever that is safe.  Two steps must load theirs while suspended:
+ *   a merge's start (snapshot-merge reads its store's metadata when it
+ *   is loaded, so the store must be quiet) and a merge's end (a snapshot
+ *   loaded beside the merging one would take exceptions for the writes
+ *   that still reach the origin, and hide them once swapped in).  What
+ *   runs while suspended (the frozen step) touches only RAM devices and
+ *   the journal, never the frozen filesystem.
+ * - Memory is locked and messages are held while suspended.
+ * - A marker, /run/rosnap/transition, names the device in transition.
+ *   SIGKILL cannot be blocked: the next command to take the lock finds
+ *   the marker, resumes the device (into its new table if that was
+ *   loaded whole, which the frozen steps do last; else into the old one)
+ *   and transition_tidy() then puts the layers and the origin's read-only
+ *   flag of every rosnap device in order, and finishes a merge that ended
+ *   with nobody left to finish it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MARKER RUN_DIR "/transition"
+
+void memory_lock(struct rosnap_ctx *ctx)
+{
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		log_dbg(ctx, "mlockall: %s", strerror(errno));
+	log_hold(ctx);
+}
+
+void memory_unlock(struct rosnap_ctx *ctx)
+{
+	log_release(ctx);
+	munlockall();
+}
+
+int top_table(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	      const char *type, dev_t cow, uint32_t chunk_bytes,
+	      struct dm_target *t, char *params, size_t len)
+{
+	struct snap_table tbl = {
+		.origin = d->origin_devnum,
+		.cow = cow,
+		.persistent = true,
+		.overflow = true,
+		.chunk_sectors = chunk_bytes / SECTOR_SIZE,
+	};
+
+	memset(t, 0, sizeof(*t));
+	t->length = d->size / SECTOR_SIZE;
+	snprintf(t->type, sizeof(t->type), "%s", type);
+	t->params = params;
+	if (strcmp(type, "linear") == 0)
+		return linear_table(params, len, d->origin_devnum, 0);
+	if (strcmp(type, "snapshot") == 0)
+		tbl.features = snapshot_features(ctx);
+	return snapshot_table(params, len, &tbl);
+}
+
+int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	       const char *type, dev_t cow, uint32_t chunk_bytes)
+{
+	struct dm_target t;
+	char params[128];
+	int r;
+
+	r = top_table(ctx, d, type, cow, chunk_bytes, &t, params, sizeof(params));
+	if (r == 0)
+		r = dm_reload(ctx, d->name, &t, 1);
+	if (r < 0)
+		log_err(ctx, "the kernel refused the %s table for %s: %s (dmesg "
+			"may say more)", type, d->name, strerror(-r));
+	return r;
+}
+
+/* "NAME\n[KNAME\n]": the device, and a RAM device only its new table uses. */
+static int marker_set(struct rosnap_ctx *ctx, const struct transition *t)
+{
+	char buf[256];
+	int fd, n, r = 0;
+
+	n = snprintf(buf, sizeof(buf), "%s\n%s%s", t->name,
+		     t->new_part ? t->new_part : "", t->new_part ? "\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, MARKER);
+	if (fd < 0) {
+		log_err(ctx, "cannot write %s: %s", MARKER, strerror(-fd));
+		return fd;
+	}
+	if (write(fd, buf, (size_t)n) != n)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+static void marker_clear(struct rosnap_ctx *ctx)
+{
+	char p[PATH_MAX];
+
+	if (path_build(ctx, p, sizeof(p), MARKER) == 0)
+		unlink(p);
+}
+
+int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
+{
+	int r;
+
+	if (ctx->lock_depth == 0) {
+		log_err(ctx, "internal error: %s changes %s without the lock",
+			t->what, t->name);
+		return -EINVAL;
+	}
+	r = marker_set(ctx, t);
+	if (r < 0)
+		return r;
+	if (t->table) {
+		r = dm_reload(ctx, t->name, t->table, t->count);
+		if (r < 0) {
+			log_err(ctx, "the kernel refused the %s table for %s: %s "
+				"(dmesg may say more)", t->table[0].type, t->name,
+				strerror(-r));
+			marker_clear(ctx);
+			return r;
+		}
+	}
+	test_pause(ctx, t->what, "loaded");
+	memory_lock(ctx);
+	r = dm_suspend(ctx, t->name, t->nolockfs);
+	if (r < 0) {
+		memory_unlock(ctx);
+		log_err(ctx, "cannot suspend %s: %s", t->name, strerror(-r));
+		if (t->table)
+			dm_clear(ctx, t->name);
+		marker_clear(ctx);
+		return r;
+	}
+	test_pause(ctx, t->what, "suspended");
+	if (t->frozen)
+		r = t->frozen(ctx, t->data);
+	if (r == 0) {
+		r = dm_resume(ctx, t->name, t->vis);
+		if (r < 0)
+			log_err(ctx, "cannot resume %s with its new table: %s",
+				t->name, strerror(-r));
+	}
+	if (r < 0) {
+		/* Back to the table it had. */
+		dm_clear(ctx, t->name);
+		dm_resume(ctx, t->name, t->vis);
+	}
+	memory_unlock(ctx);
+	test_pause(ctx, t->what, "resumed");
+	marker_clear(ctx);
+	return r;
+}
+
+/*
+ * Resume the device a killed command left suspended: into its new table
+ * if that was loaded (a frozen step loads it last), else the old one.
+ * Returns true when the new table went live.
+ */
+static bool resume_left(struct rosnap_ctx *ctx, const char *name)
+{
+	struct dm_info_ex info;
+	struct rosnap_uuid u;
+	enum dm_visibility vis;
+	bool forward;
+
+	if (dm_info(ctx, name, &info) < 0 || uuid_parse(info.uuid, &u) < 0)
+		return false;
+	vis = u.role == UUID_SNAP ? DM_PUBLIC : DM_HIDDEN;
+	if (!info.suspended) {
+		/* Killed before its suspend: the change never began. */
+		if (info.inactive_table) {
+			dm_clear(ctx, name);
+			log_notice(ctx, "dropped the table a killed rosnap command "
+				   "had loaded for %s", name);
+		}
+		return false;
+	}
+	forward = info.inactive_table;
+	if (dm_resume(ctx, name, vis) < 0) {
+		forward = false;
+		dm_clear(ctx, name);
+		dm_resume(ctx, name, vis);
+	}
+	log_notice(ctx, "resumed %s, which a killed rosnap command had left "
+		   "suspended%s", name,
+		   forward ? ", into the table it had loaded" : "");
+	return forward;
+}
+
+/* A RAM device made for a table that never went live, if nothing holds it. */
+static void free_new_part(struct rosnap_ctx *ctx, const char *kname)
+{
+	unsigned id;
+
+	if (blkdev_holders(ctx, kname, NULL, 0) != 0)
+		return;
+	if (sscanf(kname, "zram%u", &id) == 1 && id > 0)
+		zram_destroy(ctx, id);
+	else if (sscanf(kname, "ram%u", &id) == 1)
+		brd_release(ctx, id);
+	else
+		return;
+	log_notice(ctx, "freed %s, made by a killed rosnap command", kname);
+}
+
+/* Set the origin's read-only flag as the device's state needs it. */
+static void origin_flag(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			bool want)
+{
+	bool ro;
+	int fd;
+
+	fd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
+	if (fd < 0)
+		return;
+	if (blkdev_get_ro(fd, &ro) == 0 && ro != want &&
+	    blkdev_set_ro(fd, want) == 0)
+		log_notice(ctx, "made %s %s again, as %s needs", device_origin_label(d),
+			   want ? "read-only" : "writable", d->name);
+	close(fd);
+}
+
+/* Remove NAME+suffix unless it is the store the device uses. */
+static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		       const char *suffix)
+{
+	struct dm_info_ex info;
+	char name[160];
+	struct cow c;
+
+	snprintf(name, sizeof(name), "%s%s", d->name, suffix);
+	if (cow_load(ctx, name, &c) < 0 || c.devnum == d->cow.devnum ||
+	    dm_info(ctx, name, &info) < 0 || info.open_count > 0)
+		return;
+	if (cow_destroy(ctx, &c) == 0)
+		log_notice(ctx, "removed %s, left over by a killed rosnap command",
+			   name);
+}
+
+static void tidy_device(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	char want[160];
+
+	switch (d->state) {
+	case ROSNAP_STATE_ACTIVE:
+	case ROSNAP_STATE_OVERFLOW:
+	case ROSNAP_STATE_INVALID:
+		origin_flag(ctx, d, true);
+		drop_layer(ctx, d, MERGE_SUFFIX);
+		drop_layer(ctx, d, COW_NEW_SUFFIX);
+		drop_layer(ctx, d, COW_SUFFIX);
+		snprintf(want, sizeof(want), "%s" COW_SUFFIX, d->name);
+		if (d->cow.have_dm && strcmp(d->cow.name, want) != 0 &&
+		    cow_rename(ctx, &d->cow, want) == 0)
+			log_notice(ctx, "renamed the store of %s to %s", d->name,
+				   want);
+		break;
+	case ROSNAP_STATE_MERGING:
+	case ROSNAP_STATE_MERGE_FAILED:
+		/* The kernel writes the origin; the old store stays for the end. */
+		origin_flag(ctx, d, false);
+		drop_layer(ctx, d, COW_NEW_SUFFIX);
+		if (d->state == ROSNAP_STATE_MERGING && d->merge_remaining == 0) {
+			log_notice(ctx, "the merge of %s ended with nobody to "
+				   "finish it: protecting it again", d->name);
+			merge_finish(ctx, d);
+		}
+		break;
+	case ROSNAP_STATE_UNPROTECTED:
+		if (!(d->id.flags & UUID_F_ORIGIN_RO))
+			origin_flag(ctx, d, false);
+		drop_layer(ctx, d, MERGE_SUFFIX);
+		drop_layer(ctx, d, COW_NEW_SUFFIX);
+		drop_layer(ctx, d, COW_SUFFIX);
+		break;
+	default:
+		break;
+	}
+}
+
+void transition_tidy(struct rosnap_ctx *ctx)
+{
+	char name[160] = "";
+	struct rosnap_device *d;
+	struct rosnap_uuid u;
+	struct dm_info_ex info;
+	char **names = NULL;
+	int n, i;
+
+	if (path_read(ctx, name, sizeof(name), MARKER) >= 0) {
+		char *part = name + strcspn(name, "\n");
+
+		if (*part)
+			*part++ = '\0';
+		part[strcspn(part, "\n")] = '\0';
+		if (name[0] && !resume_left(ctx, name) && part[0])
+			free_new_part(ctx, part);
+		marker_clear(ctx);
+	}
+	n = dm_list_uuid(ctx, UUID_PREFIX, &names);
+	for (i = 0; i < n; i++) {
+		if (dm_info(ctx, names[i], &info) < 0 ||
+		    uuid_parse(info.uuid, &u) < 0 || u.role != UUID_SNAP)
+			continue;
+		/* Someone else's suspend (dmsetup) is none of rosnap's business. */
+		if (info.suspended)
+			continue;
+		if (device_read(ctx, names[i], &d) < 0)
+			continue;
+		tidy_device(ctx, d);
+		rosnap_device_unref(d);
+	}
+	if (n >= 0)
+		strv_free(names);
+}
