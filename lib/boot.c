@@ -556,7 +556,12 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 	const char *fsck;
 	int r;
 
-	if (boot->enabled != 1)
+	/*
+	 * Bad settings must reach the fallback, as in the other boot paths:
+	 * without units systemd mounts the disk itself, writable.  The
+	 * service's "rosnap boot" reads them again and falls back.
+	 */
+	if (boot->enabled != 1 && !boot->problems)
 		return 0;
 	if (!boot->root[0] || boot_root_path(boot->root, dev, sizeof(dev)) < 0) {
 		log_err(boot->ctx, "root=%s is not a block device rosnap can protect "

@@ -122,6 +122,20 @@ run_case() { # ARGS (the rest of the table line)
 	esac
 }
 
+generator_case() { # ARGS
+	case $section in
+	cmdline)
+		expand "$1 rosnap.fallback=panic" >/tmp/cmdline
+		rosnap boot --generator /tmp/gen --config /dev/null --cmdline /tmp/cmdline
+		;;
+	config)
+		expand "$1" >/tmp/boot.conf
+		echo >>/tmp/boot.conf
+		rosnap boot --generator /tmp/gen --config /tmp/boot.conf --cmdline /tmp/cmdline.base
+		;;
+	esac
+}
+
 cases=0 failures=0
 while IFS= read -r line; do
 	case $line in
@@ -147,6 +161,17 @@ while IFS= read -r line; do
 	grep -Eq -- "$pattern" /tmp/err || problem="$problem${problem:+; }said '$(cat /tmp/err)', want /$pattern/"
 	cmp -s /tmp/state.before /tmp/state.after ||
 		problem="$problem${problem:+; }changed the kernel: $(diff /tmp/state.before /tmp/state.after | grep '^[<>]' | tr '\n' ' ')"
+	# A systemd initrd (dracut) gets the same settings through the
+	# generator: it must write the units that fall back, or systemd
+	# mounts the disk itself, writable.
+	# (Without root= there is nothing to mount, by systemd or anyone.)
+	if [ "$section" = config ] || { [ "$section" = cmdline ] &&
+		case " $args" in *" root="*) true ;; *) false ;; esac; }; then
+		rm -rf /tmp/gen && mkdir /tmp/gen
+		generator_case "$args" >/dev/null 2>&1 </dev/null
+		[ -e /tmp/gen/rosnap-root.service ] ||
+			problem="$problem${problem:+; }the generator wrote no units: systemd would mount the disk writable"
+	fi
 	if [ -n "$problem" ]; then
 		failures=$((failures + 1))
 		echo "not ok case $cases [$section] $args: $problem"
