@@ -105,8 +105,9 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = rosnap_boot_new(ctx, &boot);
 	if (r < 0)
 		return fail(r, "cannot start");
-	if (rosnap_boot_load_config(boot, config) >= 0)
-		rosnap_boot_load_cmdline(boot, cmdline);
+	/* Even when boot.conf cannot be read: rosnap=off there still wins. */
+	rosnap_boot_load_config(boot, config);
+	rosnap_boot_load_cmdline(boot, cmdline);
 	if (generator) {
 		r = rosnap_boot_write_units(boot, generator);
 		rosnap_boot_unref(boot);

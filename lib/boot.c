@@ -165,10 +165,13 @@ _public_ int rosnap_boot_load_config(struct rosnap_boot *boot, const char *path)
 
 	f = fopen(path, "re");
 	if (!f) {
-		if (errno == ENOENT)
+		int e = errno;
+
+		if (e == ENOENT)
 			return 0;
-		log_err(boot->ctx, "cannot read %s: %s", path, strerror(errno));
-		return -errno;
+		/* Its settings are unknown: a problem, as a bad one would be. */
+		problem(boot, path, "cannot be read", NULL, strerror(e));
+		return -e;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char where[PATH_MAX + 16];
@@ -253,6 +256,7 @@ _public_ int rosnap_boot_load_cmdline(struct rosnap_boot *boot,
 		/* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): 6 chars matched */
 		if (word[6] == '\0') {
 			boot->enabled = 1;
+			boot->cmdline_off = false;
 		} else if (word[6] == '=') {
 			on = parse_switch(word + 7);
 			if (on < 0)
@@ -260,6 +264,7 @@ _public_ int rosnap_boot_load_cmdline(struct rosnap_boot *boot,
 					"use rosnap, rosnap=on or rosnap=off");
 			else
 				boot->enabled = on;
+			boot->cmdline_off = on == 0;
 		} else if (word[6] == '.') {
 			eq = strchr(word, '=');
 			if (!eq) {
@@ -378,6 +383,21 @@ static int fall_back(struct rosnap_boot *b, const char *root, const char *why,
 static int protect(struct rosnap_boot *boot, const char *root,
 		   const char **newroot);
 
+/*
+ * The order of precedence, rosnap-boot(7): rosnap=off on the kernel
+ * command line (maintenance) wins over everything; then any problem in
+ * the settings, from either place, falls back; then rosnap protects if
+ * it was switched on.
+ */
+enum boot_decision boot_decide(const struct rosnap_boot *boot)
+{
+	if (boot->cmdline_off)
+		return BOOT_DISK;
+	if (boot->problems)
+		return BOOT_FALLBACK;
+	return boot->enabled == 1 ? BOOT_PROTECT : BOOT_DISK;
+}
+
 _public_ int rosnap_boot_protect_root(struct rosnap_boot *boot,
 				      const char *root, const char **newroot)
 {
@@ -407,23 +427,37 @@ static int protect(struct rosnap_boot *boot, const char *root,
 	char journal[PATH_MAX];
 	int r;
 
-	/* Before "enabled": "rosnap=maybe" must not boot the disk writable. */
-	if (boot->problems)
+	switch (boot_decide(boot)) {
+	case BOOT_FALLBACK:
 		return fall_back(boot, root, "its rosnap settings are wrong (see "
 				 "above)", -EINVAL, newroot);
-	if (boot->enabled != 1) {
+	case BOOT_DISK:
+		if (boot->problems)
+			log_warn(boot->ctx, "rosnap=off on the kernel command line: "
+				 "booting %s itself, unprotected, despite the "
+				 "problems above", root);
 		snprintf(boot->newroot, sizeof(boot->newroot), "%s", root);
 		*newroot = boot->newroot;
 		return 0;
+	case BOOT_PROTECT:
+		break;
 	}
 	if (boot->journal[0] && journal_pending(boot, journal, sizeof(journal))) {
-		log_notice(boot->ctx, "finishing the merge a power loss "
-			   "interrupted, from %s", journal);
-		r = rosnap_recover(boot->ctx, journal, root, NULL, NULL);
-		if (r < 0)
-			return fall_back(boot, root, "the interrupted merge could "
-					 "not be finished, the disk may be half "
-					 "merged", r, newroot);
+		/* Another disk's merge must not stop this one from booting. */
+		if (journal_is_of(boot->ctx, journal, root) == 0) {
+			log_warn(boot->ctx, "the journal %s holds an interrupted "
+				 "merge of another disk, not of %s: left alone "
+				 "('rosnap recover %s --origin DEVICE' finishes it)",
+				 journal, root, journal);
+		} else {
+			log_notice(boot->ctx, "finishing the merge a power loss "
+				   "interrupted, from %s", journal);
+			r = rosnap_recover(boot->ctx, journal, root, NULL, NULL);
+			if (r < 0)
+				return fall_back(boot, root, "the interrupted merge "
+						 "could not be finished, the disk may "
+						 "be half merged", r, newroot);
+		}
 	}
 	if (boot->ram[0] &&
 	    (r = rosnap_parse_ram(boot->ctx, boot->ram, &opts.ram_bytes)) < 0)
@@ -561,7 +595,7 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 	 * without units systemd mounts the disk itself, writable.  The
 	 * service's "rosnap boot" reads them again and falls back.
 	 */
-	if (boot->enabled != 1 && !boot->problems)
+	if (boot_decide(boot) == BOOT_DISK)
 		return 0;
 	if (!boot->root[0] || boot_root_path(boot->root, dev, sizeof(dev)) < 0) {
 		log_err(boot->ctx, "root=%s is not a block device rosnap can protect "

@@ -387,6 +387,10 @@ unsigned cow_block_size(enum rosnap_backend backend);
 int cow_ram_used(struct rosnap_ctx *ctx, const struct cow *cow,
 		 uint64_t *ram, uint64_t *data, bool *exact);
 
+/* recover.c: 1 if the journal at path records root as its origin, 0 if
+ * another, or -errno. */
+int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root);
+
 /* journal.c: the copy of a COW that a power-loss-safe merge reads from */
 #define JOURNAL_HEADER_BYTES 4096u
 #define JOURNAL_VERSION 1u
@@ -493,6 +497,7 @@ int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 struct rosnap_boot {
 	struct rosnap_ctx *ctx;
 	int enabled;               /* -1 unsaid, 0 off, 1 on */
+	bool cmdline_off;          /* rosnap=off on the kernel command line */
 	int problems;
 	char name[ROSNAP_NAME_MAX + 1];
 	char ram[32];
@@ -506,6 +511,10 @@ struct rosnap_boot {
 	char exec[256];
 	char newroot[PATH_MAX];
 };
+
+/* What to do with the root: the order of precedence of the settings. */
+enum boot_decision { BOOT_DISK, BOOT_FALLBACK, BOOT_PROTECT };
+enum boot_decision boot_decide(const struct rosnap_boot *boot);
 
 /* systemd's escaping of a path for a unit name ("dev-vda1"). */
 int unit_path_escape(const char *path, char *buf, size_t len);

@@ -43,9 +43,36 @@ static int find_origin(struct rosnap_ctx *ctx, const struct journal *j,
 	return -ENODEV;
 }
 
+/* Does the origin match what the journal recorded of its own? */
+static bool origin_matches(const struct journal *j, const struct origin *o)
+{
+	return o->size == j->h.origin_size &&
+	       (!j->h.origin_uuid[0] || strcmp(o->fsuuid, j->h.origin_uuid) == 0);
+}
+
+int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root)
+{
+	struct journal j;
+	struct origin o;
+	int r;
+
+	r = journal_open(ctx, path, &j);
+	if (r < 0)
+		return r;
+	r = origin_open(ctx, root, &o);
+	if (r == 0) {
+		r = origin_matches(&j, &o);
+		origin_close(ctx, &o, true);
+	}
+	journal_close(&j);
+	return r;
+}
+
 static int check_origin(struct rosnap_ctx *ctx, const struct journal *j,
 			const struct origin *o)
 {
+	if (origin_matches(j, o))
+		return 0;
 	if (o->size != j->h.origin_size) {
 		log_err(ctx, "%s is not the origin of %s: it has %llu bytes, the "
 			"journal's origin %llu; nothing was written", o->path,

@@ -212,6 +212,55 @@ static void config_problems(void **state)
 	rosnap_boot_unref(b);
 }
 
+static enum boot_decision decide(const char *conf, const char *cmdline)
+{
+	struct rosnap_boot *b;
+	enum boot_decision d;
+	int c = 0, k = 0;
+
+	b = boot_from(conf, cmdline, &c, &k);
+	d = boot_decide(b);
+	rosnap_boot_unref(b);
+	return d;
+}
+
+/* The order of precedence rosnap-boot(7) documents. */
+static void precedence(void **state)
+{
+	struct rosnap_boot *b;
+
+	(void)state;
+	/* rosnap=off on the command line wins, even over bad settings. */
+	assert_int_equal(decide("enable=yes\nwarn=x\n", "root=/dev/vda1 rosnap=off"),
+			 BOOT_DISK);
+	assert_int_equal(decide("enable=yes\n", "root=/dev/vda1 rosnap=off rosnap.ram=lots"),
+			 BOOT_DISK);
+	/* A later "rosnap" switches it on again. */
+	assert_int_equal(decide(NULL, "root=/dev/vda1 rosnap=off rosnap"), BOOT_PROTECT);
+	/* Any other problem falls back, whoever switched rosnap on or off. */
+	assert_int_equal(decide("enable=no\nfrobnicate=1\n", "root=/dev/vda1"),
+			 BOOT_FALLBACK);
+	assert_int_equal(decide("enable=yes\n", "root=/dev/vda1 rosnap=maybe"),
+			 BOOT_FALLBACK);
+	assert_int_equal(decide("enable=yes\n", "root=/dev/vda1"), BOOT_PROTECT);
+	assert_int_equal(decide("enable=no\n", "root=/dev/vda1 rosnap"), BOOT_PROTECT);
+	assert_int_equal(decide(NULL, "root=/dev/vda1"), BOOT_DISK);
+	/* boot.conf that cannot be read: a problem, yet rosnap=off still wins. */
+	b = boot_from(NULL, NULL, NULL, NULL);
+	assert_true(rosnap_boot_load_config(b, "/etc/passwd/boot.conf") < 0);
+	rosnap_boot_load_cmdline(b, "root=/dev/vda1 rosnap");
+	assert_int_equal(boot_decide(b), BOOT_FALLBACK);
+	rosnap_boot_load_cmdline(b, "rosnap=off");
+	assert_int_equal(boot_decide(b), BOOT_DISK);
+	rosnap_boot_unref(b);
+	/* A missing boot.conf is no problem. */
+	b = boot_from(NULL, NULL, NULL, NULL);
+	assert_int_equal(rosnap_boot_load_config(b, "/nonexistent/boot.conf"), 0);
+	rosnap_boot_load_cmdline(b, "root=/dev/vda1 rosnap");
+	assert_int_equal(boot_decide(b), BOOT_PROTECT);
+	rosnap_boot_unref(b);
+}
+
 static void escape_eq(const char *path, const char *want)
 {
 	char buf[256];
@@ -269,6 +318,7 @@ int main(void)
 		cmocka_unit_test(monitor_settings),
 		cmocka_unit_test(unit_names),
 		cmocka_unit_test(root_paths),
+		cmocka_unit_test(precedence),
 	};
 
 	return cmocka_run_group_tests_name("boot", tests, NULL, NULL);
