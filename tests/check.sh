@@ -15,14 +15,18 @@ cd "$(dirname "$0")/.."
 results=$(mktemp)
 log=$(mktemp)
 trap 'rm -f "$results" "$log"' EXIT
+. tests/stage.sh
 
 section() { printf '\n== %s\n' "$*"; }
 
+unit_runner() { # BUILD
+	tests/unit/run "$1" "$results" 2>"$log" || { cat "$log"; return 1; }
+}
+
 section "unit tests"
+units=$(cat tests/unit/test-*.c | grep -c 'cmocka_unit_test(')
 for b in build build-san; do
-	if ! tests/unit/run "$b" "$results" 2>"$log"; then
-		cat "$log"
-	fi
+	stage "unit:$b" "$units" "$results" unit_runner "$b"
 done
 
 section "static analysis: cppcheck and clang-tidy (make lint)"
@@ -36,23 +40,28 @@ fi
 section "fuzzing: each libFuzzer target for ${FUZZ_CHECK_TIME:-10}s (make fuzz runs longer)"
 if make -s fuzz-targets BUILD=build-fuzz CC=clang \
 	SANITIZE=address,undefined,fuzzer-no-link >"$log" 2>&1; then
-	tests/fuzz/run build-fuzz "${FUZZ_CHECK_TIME:-10}" "$results"
+	stage fuzz "$(ls tests/fuzz/fuzz-*.c | wc -l)" "$results" \
+		tests/fuzz/run build-fuzz "${FUZZ_CHECK_TIME:-10}" "$results"
 else
 	cat "$log"
 	echo "not ok fuzz: the targets do not build" | tee -a "$results"
 fi
 
 section "VM harness self-test"
-tests/vm/selftest --results "$results"
+stage selftest "$(grep -c '^check ' tests/vm/selftest)" "$results" \
+	tests/vm/selftest --results "$results"
 
 section "integration tests: sanitized build, no udev"
-tests/vm/run --build build-san --san --results "$results"
+stage vm:plain "$(integration_count plain)" "$results" \
+	tests/vm/run --build build-san --san --results "$results"
 
 section "integration tests: systemd-udevd running"
-tests/vm/run --build build --udev --results "$results"
+stage vm:udev "$(integration_count udev)" "$results" \
+	tests/vm/run --build build --udev --results "$results"
 
 section "boot tests: whole Debian systems"
-tests/system/run --build build --results "$results"
+stage system "$(cat tests/system/*.sh | grep -c '^[[:space:]]*check ')" "$results" \
+	tests/system/run --build build --results "$results"
 
 passed=$(grep -c '^ok ' "$results")
 failed=$(grep -c '^not ok ' "$results")

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A journaled merge of / (journal on its own disk), cut by a power loss.
 . /usr/local/lib/rosnap-test/lib.sh
+mountpoint -q /data || fail "/data (the data disk) is not mounted"
 dd if=/dev/urandom of=/var/tmp/big bs=1M count=150 2>/dev/null
 echo "journaled" >/etc/rosnap-journaled
 sync

@@ -4,6 +4,7 @@
 # read-only and can be viewed read-only, writes to / go to RAM, and the
 # data disk (in fstab) is written for real.
 . /usr/local/lib/rosnap-test/lib.sh
+mountpoint -q /data || fail "/data (the data disk) is not mounted"
 assert_eq "$(findmnt -n -o SOURCE /)" /dev/mapper/rosnap-root "root device"
 assert_eq "$(json_value rosnap-root state)" active "state"
 assert_eq "$(json_value rosnap-root origin)" /dev/vda "origin"
