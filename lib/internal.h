@@ -533,6 +533,10 @@ void lock_release(struct rosnap_ctx *ctx);
  * killed command left if the lock is free now; never wait for it.
  */
 void lock_tidy(struct rosnap_ctx *ctx);
+/* Held (shared) by whoever waits to finish a merge; fd or -errno. */
+int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name);
+/* Is somebody waiting to finish NAME's merge? */
+bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name);
 
 /* device.c */
 struct rosnap_device {

@@ -139,3 +139,38 @@ void lock_release(struct rosnap_ctx *ctx)
 	ctx->lock_fd = -1;
 	signals_restore(ctx);
 }
+
+/*
+ * Whoever waits for a merge to finish it holds a shared lock on
+ * /run/rosnap/merge-NAME for as long as it waits; the kernel lets go of it
+ * when that process dies.  So a merge the kernel has completed is
+ * finished by repair only when nobody is still waiting to do it.
+ */
+static int waiter_open(struct rosnap_ctx *ctx, const char *name)
+{
+	return path_open(ctx, O_RDWR | O_CREAT | O_NOFOLLOW, RUN_DIR "/merge-%s",
+			 name);
+}
+
+int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name)
+{
+	int fd = waiter_open(ctx, name);
+
+	if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name)
+{
+	int fd = waiter_open(ctx, name);
+	bool waiting;
+
+	if (fd < 0)
+		return false;
+	waiting = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return waiting;
+}

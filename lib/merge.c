@@ -464,18 +464,34 @@ out:
 	return r;
 }
 
+static int merge_wait_finish(struct rosnap_ctx *ctx, const char *dmname,
+			     rosnap_progress_fn progress, void *userdata);
+
 _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 			       rosnap_progress_fn progress, void *userdata)
 {
-	struct rosnap_device *d = NULL;
 	char dmname[128];
-	int r;
+	int waiter, r;
 
 	r = device_resolve_name(ctx, name, dmname, sizeof(dmname));
 	if (r < 0) {
 		log_err(ctx, "%s is not a rosnap device", name);
 		return -ENODEV;
 	}
+	/* Tells repair (transition_tidy) that the merge is ours to finish. */
+	waiter = merge_waiter_lock(ctx, dmname);
+	r = merge_wait_finish(ctx, dmname, progress, userdata);
+	if (waiter >= 0)
+		close(waiter);
+	return r;
+}
+
+static int merge_wait_finish(struct rosnap_ctx *ctx, const char *dmname,
+			     rosnap_progress_fn progress, void *userdata)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
 	for (;;) {
 		r = device_read(ctx, dmname, &d);
 		if (r < 0)
@@ -582,7 +598,7 @@ _public_ int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
 	static const struct rosnap_merge_opts defaults;
 	struct rosnap_device *d = NULL;
 	char dmname[128];
-	int r;
+	int waiter = -1, r;
 
 	if (!opts)
 		opts = &defaults;
@@ -598,6 +614,9 @@ _public_ int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
 	if (r < 0)
 		goto out;
 	snprintf(dmname, sizeof(dmname), "%s", d->name);
+	/* From before the merge starts: it is ours to finish, not repair's. */
+	if (!(opts->flags & ROSNAP_MERGE_NO_WAIT))
+		waiter = merge_waiter_lock(ctx, dmname);
 	if (d->state == ROSNAP_STATE_MERGE_FAILED) {
 		log_info(ctx, "retrying the merge of %s", d->name);
 		r = merge_retry(ctx, d);
@@ -611,9 +630,11 @@ _public_ int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
 out:
 	rosnap_device_unref(d);
 	lock_release(ctx);
-	if (r < 0 || (opts->flags & ROSNAP_MERGE_NO_WAIT))
-		return r;
-	return rosnap_merge_wait(ctx, dmname, progress, userdata);
+	if (r == 0 && !(opts->flags & ROSNAP_MERGE_NO_WAIT))
+		r = rosnap_merge_wait(ctx, dmname, progress, userdata);
+	if (waiter >= 0)
+		close(waiter);
+	return r;
 }
 
 /* Explain that a device in use cannot be discarded. */
@@ -671,7 +692,7 @@ _public_ int rosnap_discard(struct rosnap_ctx *ctx, const char *name,
 			    uint32_t flags)
 {
 	struct rosnap_device *d = NULL;
-	int r;
+	int excl, r;
 
 	r = check_flags(ctx, flags, ROSNAP_DISCARD_REMOVE, NULL, 0);
 	if (r < 0)
@@ -715,7 +736,20 @@ _public_ int rosnap_discard(struct rosnap_ctx *ctx, const char *name,
 		r = rosnap_remove(ctx, d->name);
 		goto out;
 	}
+	/*
+	 * Held exclusively from the check to the swap: a mount meanwhile
+	 * would see its device change under it (the suspend does not
+	 * freeze a filesystem that was not there when it was checked).
+	 */
+	excl = blkdev_open(ctx, d->devnum, O_RDONLY | O_EXCL);
+	if (excl < 0) {
+		if (excl == -EBUSY)
+			explain_open(ctx, d);
+		r = excl;
+		goto out;
+	}
 	r = fresh_store(ctx, d);
+	close(excl);
 	if (r == 0)
 		log_info(ctx, "discarded the changes of %s: it shows %s as it is",
 			 d->name, device_origin_label(d));

@@ -280,7 +280,8 @@ static void tidy_device(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		/* The kernel writes the origin; the old store stays for the end. */
 		origin_flag(ctx, d, false);
 		drop_layer(ctx, d, COW_NEW_SUFFIX);
-		if (d->state == ROSNAP_STATE_MERGING && d->merge_remaining == 0) {
+		if (d->state == ROSNAP_STATE_MERGING && d->merge_remaining == 0 &&
+		    !merge_has_waiter(ctx, d->name)) {
 			log_notice(ctx, "the merge of %s ended with nobody to "
 				   "finish it: protecting it again", d->name);
 			merge_finish(ctx, d);
