@@ -141,13 +141,15 @@ cow_allocated() {
 }
 
 # Append to FILE until STOPFILE exists, one numbered line at a time, each
-# synced: a writer that keeps going through a merge.
+# synced: a writer that keeps going through a merge.  It stops at its
+# first failed write or sync, with exit status 1: "wait" on it must be
+# checked ("writes during the merge are kept" means they did not fail).
 writer() { # FILE STOPFILE
 	i=0
 	while [ ! -e "$2" ]; do
 		i=$((i + 1))
-		echo "line $i $(date +%s)" >>"$1"
-		[ $((i % 10)) -ne 0 ] || sync "$1"
+		echo "line $i $(date +%s)" >>"$1" || return 1
+		[ $((i % 10)) -ne 0 ] || sync "$1" || return 1
 	done
 	sync "$1"
 }
@@ -187,4 +189,18 @@ slow_disk() {
 		fail "dmsetup create $2"
 	# Without udev, dmsetup leaves /dev/mapper to udev: make the node.
 	dmsetup mknodes "$2"
+}
+
+# Start "rosnap monitor ARGS..." with a hook that logs each call to
+# /tmp/hook.log as "LEVEL PREVIOUS NAME STATE PERCENT DEVICE" (DEVICE
+# "none" when unset); its log in /tmp/mon.log, its pid in $mon.
+monitor_with_hook() { # ARGS...
+	cat >/tmp/hook <<'HOOK'
+#!/bin/sh
+echo "$ROSNAP_LEVEL $ROSNAP_PREVIOUS_LEVEL $ROSNAP_NAME $ROSNAP_STATE $ROSNAP_COW_USED_PERCENT ${ROSNAP_DEVICE-none}" >>/tmp/hook.log
+HOOK
+	chmod +x /tmp/hook
+	rm -f /tmp/hook.log
+	rosnap monitor "$@" --exec /tmp/hook 2>/tmp/mon.log &
+	mon=$!
 }

@@ -42,7 +42,7 @@ esac
 assert_eq "$(json_value jm backend)" file "backend while merging from the journal"
 wait_state jm active
 touch /tmp/stop
-wait $wpid
+wait $wpid || fail "the writer's writes failed during the merge"
 [ ! -e /mnt/jd/journal ] || fail "the journal is still there"
 tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/after
 diff /tmp/before /tmp/after || fail "files changed through the merge"

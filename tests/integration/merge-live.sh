@@ -29,7 +29,7 @@ rosnap merge live 2>/tmp/err || { cat /tmp/err; fail "merge failed"; }
 grep -q "power fails before the merge ends.*--journal" /tmp/err || fail "no power-loss warning: $(cat /tmp/err)"
 [ "$(grep -c . /tmp/err)" -eq 1 ] || fail "more than one line on stderr: $(cat /tmp/err)"
 touch /tmp/stop
-wait $wpid
+wait $wpid || fail "the writer's writes failed during the merge"
 cp /mnt/m/log /tmp/log.final
 tree_sums /mnt/m | grep -v ' ./log$' >/tmp/after
 diff /tmp/before /tmp/after || fail "files changed through the merge"

@@ -26,7 +26,7 @@ expect_fail 2 "is unprotected: writes already go to" rosnap merge svc
 expect_fail 2 "is unprotected: its writes went to" rosnap discard svc
 umount /mnt/u
 expect_fail 2 "is unprotected" rosnap discard svc
-mount /dev/mapper/svc /mnt/u
+mount /dev/mapper/svc /mnt/u || fail "mount again"
 
 step "protect again, live"
 rosnap protect svc --ram 32M || fail "protect"

@@ -18,7 +18,7 @@ writer /mnt/x/log /tmp/stop &
 wpid=$!
 rosnap merge x 2>/dev/null || fail "merge failed"
 touch /tmp/stop
-wait $wpid
+wait $wpid || fail "the writer's writes failed during the merge"
 tree_sums /mnt/x | grep -v ' ./log$' >/tmp/after
 diff /tmp/before /tmp/after || fail "files changed through the merge"
 assert_eq "$(json_value x state)" active "state after merge"

@@ -8,14 +8,7 @@ trap 'kill $mon 2>/dev/null; remove_all' EXIT
 
 wipe /dev/vdc
 rosnap create /dev/vdc --name mo --ram 16M --backend zram >/dev/null || fail "create"
-cat >/tmp/hook <<'HOOK'
-#!/bin/sh
-echo "$ROSNAP_LEVEL $ROSNAP_PREVIOUS_LEVEL $ROSNAP_NAME $ROSNAP_STATE ${ROSNAP_DEVICE-none}" >>/tmp/hook.log
-HOOK
-chmod +x /tmp/hook
-rm -f /tmp/hook.log
-rosnap monitor mo --warn 30 --critical 90 --exec /tmp/hook --interval 1 2>/tmp/mon.log &
-mon=$!
+monitor_with_hook mo --warn 30 --critical 90 --interval 1
 
 # Wait until the hook log has a line matching PATTERN.
 hooked() { # PATTERN
@@ -29,10 +22,10 @@ hooked() { # PATTERN
 
 step "warn"
 dd if=/dev/urandom of=/dev/mapper/mo bs=1M count=8 conv=fsync 2>/dev/null
-hooked "^warn ok mo active /dev/mapper/mo$"
+hooked "^warn ok mo active [0-9]* /dev/mapper/mo$"
 step "the snapshot goes, its store stays"
 dmsetup remove mo || fail "dmsetup remove"
-hooked "^ok warn mo incomplete none$"
+hooked "^ok warn mo incomplete [0-9]* none$"
 kill $mon
 wait $mon
 rosnap remove mo || fail "remove the leftover"

@@ -9,14 +9,7 @@ trap 'kill $mon 2>/dev/null; remove_all' EXIT
 
 wipe /dev/vdc
 rosnap create /dev/vdc --name mt --ram 16M --backend zram >/dev/null || fail "create"
-cat >/tmp/hook <<'HOOK'
-#!/bin/sh
-echo "$ROSNAP_LEVEL $ROSNAP_PREVIOUS_LEVEL $ROSNAP_NAME $ROSNAP_STATE $ROSNAP_COW_USED_PERCENT" >>/tmp/hook.log
-HOOK
-chmod +x /tmp/hook
-rm -f /tmp/hook.log
-rosnap monitor mt --warn 40 --critical 70 --exec /tmp/hook --interval 1 2>/tmp/mon.log &
-mon=$!
+monitor_with_hook mt --warn 40 --critical 70 --interval 1
 
 # Wait until the hook has been called N times.
 hooked() { # N SECONDS

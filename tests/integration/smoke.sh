@@ -23,8 +23,12 @@ else
 fi
 mkdir -p /mnt/s
 mount "$dev" /mnt/s || fail "mount failed"
-dd if=/dev/urandom of=/mnt/s/data bs=1M count=8 2>/dev/null
-sync
+dd if=/dev/urandom of=/tmp/data bs=1M count=8 2>/dev/null
+cp /tmp/data /mnt/s/data && sync || fail "write"
+umount /mnt/s
+# Read back from the store, not the page cache.
+mount "$dev" /mnt/s || fail "mount again"
+assert_eq "$(sum_of /mnt/s/data)" "$(sum_of /tmp/data)" "the file read back"
 umount /mnt/s
 rosnap remove rosnap-vdb || fail "remove failed"
 [ ! -e "$dev" ] || fail "$dev still exists after remove"
