@@ -24,7 +24,7 @@ unit_runner() { # BUILD
 }
 
 section "unit tests"
-units=$(cat tests/unit/test-*.c | grep -c 'cmocka_unit_test(')
+units=$(cat tests/unit/test-*.c | grep -cE 'cmocka_unit_test(_setup_teardown)?\(')
 for b in build build-san; do
 	stage "unit:$b" "$units" "$results" unit_runner "$b"
 done
