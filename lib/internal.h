@@ -327,6 +327,8 @@ struct origin {
 	bool ro_set;          /* we set BLKROSET */
 	char fstype[32];
 	char fsuuid[64];
+	char ptuuid[64];      /* the partition table it holds */
+	char partuuid[64];    /* the partition it is */
 	unsigned fs_block_size;
 	bool has_ptable;
 };
@@ -393,7 +395,7 @@ int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root);
 
 /* journal.c: the copy of a COW that a power-loss-safe merge reads from */
 #define JOURNAL_HEADER_BYTES 4096u
-#define JOURNAL_VERSION 1u
+#define JOURNAL_VERSION 2u
 enum journal_state { JOURNAL_COPYING = 1, JOURNAL_MERGING = 2 };
 #define JOURNAL_F_UNPROTECT 0x1u
 struct journal_header {
@@ -407,6 +409,8 @@ struct journal_header {
 	char origin_uuid[64];     /* the origin's filesystem UUID, or "" */
 	char origin_path[128];    /* where the origin was, a hint */
 	char name[128];           /* the rosnap device merged */
+	char origin_ptuuid[64];   /* its partition table's UUID, or "" (v2) */
+	char origin_partuuid[64]; /* its partition's UUID, or "" (v2) */
 };
 int journal_encode(const struct journal_header *h, unsigned char *buf);
 /* Verify and decode; *why names what is wrong. */

@@ -47,7 +47,11 @@ enum {
 	OFF_ORIGIN_UUID = 56,
 	OFF_ORIGIN_PATH = 120,
 	OFF_NAME = 248,
-	OFF_END = 376,
+	OFF_END_V1 = 376,
+	/* Version 2: the origin's partition table and partition UUIDs. */
+	OFF_ORIGIN_PTUUID = 376,
+	OFF_ORIGIN_PARTUUID = 440,
+	OFF_END = 504,
 	OFF_CRC = JOURNAL_HEADER_BYTES - 4,
 };
 
@@ -121,7 +125,11 @@ int journal_encode(const struct journal_header *h, unsigned char *buf)
 		    h->origin_uuid) < 0 ||
 	    put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
 		    h->origin_path) < 0 ||
-	    put_str(buf + OFF_NAME, OFF_END - OFF_NAME, h->name) < 0)
+	    put_str(buf + OFF_NAME, OFF_END_V1 - OFF_NAME, h->name) < 0 ||
+	    put_str(buf + OFF_ORIGIN_PTUUID, OFF_ORIGIN_PARTUUID - OFF_ORIGIN_PTUUID,
+		    h->origin_ptuuid) < 0 ||
+	    put_str(buf + OFF_ORIGIN_PARTUUID, OFF_END - OFF_ORIGIN_PARTUUID,
+		    h->origin_partuuid) < 0)
 		return -ENAMETOOLONG;
 	put32(buf + OFF_CRC, header_crc(buf));
 	return 0;
@@ -131,7 +139,7 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 		   const char **why)
 {
 	const char *reason;
-	size_t i;
+	size_t i, end;
 
 	memset(h, 0, sizeof(*h));
 	if (memcmp(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic)) != 0) {
@@ -143,7 +151,8 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 		goto bad;
 	}
 	h->version = get32(buf + OFF_VERSION);
-	if (h->version != JOURNAL_VERSION) {
+	/* Version 1 (before the partition UUIDs) is read as well. */
+	if (h->version != JOURNAL_VERSION && h->version != 1) {
 		reason = "it has a journal version this rosnap does not know";
 		goto bad;
 	}
@@ -171,7 +180,16 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 		    sizeof(h->origin_path)) < 0 ||
 	    get_str(h->name, buf + OFF_NAME, sizeof(h->name)) < 0)
 		goto bad;
-	for (i = OFF_END; i < OFF_CRC; i++)
+	end = OFF_END_V1;
+	if (h->version >= 2) {
+		if (get_str(h->origin_ptuuid, buf + OFF_ORIGIN_PTUUID,
+			    sizeof(h->origin_ptuuid)) < 0 ||
+		    get_str(h->origin_partuuid, buf + OFF_ORIGIN_PARTUUID,
+			    sizeof(h->origin_partuuid)) < 0)
+			goto bad;
+		end = OFF_END;
+	}
+	for (i = end; i < OFF_CRC; i++)
 		if (buf[i])
 			goto bad;
 	return 0;

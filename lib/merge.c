@@ -124,6 +124,9 @@ static int journal_header_for(struct rosnap_ctx *ctx,
 	if (r < 0)
 		return r;
 	snprintf(h->origin_uuid, sizeof(h->origin_uuid), "%s", o.fsuuid);
+	snprintf(h->origin_ptuuid, sizeof(h->origin_ptuuid), "%s", o.ptuuid);
+	snprintf(h->origin_partuuid, sizeof(h->origin_partuuid), "%s",
+		 o.partuuid);
 	origin_close(ctx, &o, false);
 	return 0;
 }

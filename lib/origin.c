@@ -61,6 +61,8 @@ static int resolve_tag(struct rosnap_ctx *ctx, const char *spec, char *path,
 struct probe_result {
 	char fstype[32];
 	char uuid[64];
+	char ptuuid[64];
+	char partuuid[64];
 	unsigned block_size;
 	bool ptable;
 	bool found;
@@ -87,6 +89,7 @@ static int probe(struct rosnap_ctx *ctx, const char *path, int fd,
 					  BLKID_SUBLKS_USAGE |
 					  BLKID_SUBLKS_UUID);
 	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 	r = blkid_do_safeprobe(pr);
 	if (r == -2) {
 		log_err(ctx, "%s holds signatures of more than one filesystem or "
@@ -108,6 +111,10 @@ static int probe(struct rosnap_ctx *ctx, const char *path, int fd,
 			snprintf(res->uuid, sizeof(res->uuid), "%s", v);
 		if (blkid_probe_lookup_value(pr, "BLOCK_SIZE", &v, NULL) == 0)
 			res->block_size = (unsigned)strtoul(v, NULL, 10);
+		if (blkid_probe_lookup_value(pr, "PTUUID", &v, NULL) == 0)
+			snprintf(res->ptuuid, sizeof(res->ptuuid), "%s", v);
+		if (blkid_probe_lookup_value(pr, "PART_ENTRY_UUID", &v, NULL) == 0)
+			snprintf(res->partuuid, sizeof(res->partuuid), "%s", v);
 		if (blkid_probe_lookup_value(pr, "PTTYPE", &v, NULL) == 0) {
 			res->ptable = true;
 			if (!res->fstype[0])
@@ -388,6 +395,8 @@ static int query(struct rosnap_ctx *ctx, const char *spec, struct origin *o)
 		return r;
 	snprintf(o->fstype, sizeof(o->fstype), "%s", res.fstype);
 	snprintf(o->fsuuid, sizeof(o->fsuuid), "%s", res.uuid);
+	snprintf(o->ptuuid, sizeof(o->ptuuid), "%s", res.ptuuid);
+	snprintf(o->partuuid, sizeof(o->partuuid), "%s", res.partuuid);
 	o->fs_block_size = res.block_size;
 	o->has_ptable = res.ptable;
 	return 0;

@@ -34,6 +34,20 @@ static int find_origin(struct rosnap_ctx *ctx, const struct journal *j,
 		else if (r != -ENODEV)
 			return r;
 	}
+	/*
+	 * Size and path alone do not tell one disk from another (swapped
+	 * USB sticks): without a UUID to check, the user names the origin.
+	 */
+	if (!j->h.origin_uuid[0] && !j->h.origin_ptuuid[0] &&
+	    !j->h.origin_partuuid[0]) {
+		log_err(ctx, "%s records nothing that identifies its origin (no "
+			"filesystem or partition table UUID), only its size, "
+			"%llu bytes, and where it was, %s; another disk could be "
+			"there now: name the origin with --origin; nothing was "
+			"written", j->path, (unsigned long long)j->h.origin_size,
+			j->h.origin_path);
+		return -EINVAL;
+	}
 	if (j->h.origin_path[0] && access(j->h.origin_path, F_OK) == 0)
 		return origin_open(ctx, j->h.origin_path, o);
 	log_err(ctx, "cannot find the origin of %s (UUID %s, %llu bytes, once "
@@ -43,17 +57,46 @@ static int find_origin(struct rosnap_ctx *ctx, const struct journal *j,
 	return -ENODEV;
 }
 
-/* Does the origin match what the journal recorded of its own? */
-static bool origin_matches(const struct journal *j, const struct origin *o)
+/* A UUID the journal recorded that the origin does not have. */
+static bool id_differs(const char *recorded, const char *actual)
 {
-	return o->size == j->h.origin_size &&
-	       (!j->h.origin_uuid[0] || strcmp(o->fsuuid, j->h.origin_uuid) == 0);
+	return recorded[0] && strcmp(recorded, actual) != 0;
+}
+
+/* What tells the origin from the journal's record of it, or NULL. */
+static const char *origin_mismatch(const struct journal *j,
+				   const struct origin *o, char *buf,
+				   size_t len)
+{
+	static const char *const what[] = { "filesystem UUID",
+					    "partition table UUID",
+					    "partition UUID" };
+	const char *recorded[] = { j->h.origin_uuid, j->h.origin_ptuuid,
+				   j->h.origin_partuuid };
+	const char *actual[] = { o->fsuuid, o->ptuuid, o->partuuid };
+	size_t i;
+
+	if (o->size != j->h.origin_size) {
+		snprintf(buf, len, "it has %llu bytes, the journal's origin %llu",
+			 (unsigned long long)o->size,
+			 (unsigned long long)j->h.origin_size);
+		return buf;
+	}
+	for (i = 0; i < ARRAY_SIZE(what); i++) {
+		if (!id_differs(recorded[i], actual[i]))
+			continue;
+		snprintf(buf, len, "its %s is %s, the journal's origin's %s",
+			 what[i], actual[i][0] ? actual[i] : "none", recorded[i]);
+		return buf;
+	}
+	return NULL;
 }
 
 int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root)
 {
 	struct journal j;
 	struct origin o;
+	char why[256];
 	int r;
 
 	r = journal_open(ctx, path, &j);
@@ -61,7 +104,7 @@ int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root)
 		return r;
 	r = origin_open(ctx, root, &o);
 	if (r == 0) {
-		r = origin_matches(&j, &o);
+		r = !origin_mismatch(&j, &o, why, sizeof(why));
 		origin_close(ctx, &o, true);
 	}
 	journal_close(&j);
@@ -71,22 +114,13 @@ int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root)
 static int check_origin(struct rosnap_ctx *ctx, const struct journal *j,
 			const struct origin *o)
 {
-	if (origin_matches(j, o))
+	char why[256];
+
+	if (!origin_mismatch(j, o, why, sizeof(why)))
 		return 0;
-	if (o->size != j->h.origin_size) {
-		log_err(ctx, "%s is not the origin of %s: it has %llu bytes, the "
-			"journal's origin %llu; nothing was written", o->path,
-			j->path, (unsigned long long)o->size,
-			(unsigned long long)j->h.origin_size);
-		return -EINVAL;
-	}
-	if (j->h.origin_uuid[0] && strcmp(o->fsuuid, j->h.origin_uuid) != 0) {
-		log_err(ctx, "%s is not the origin of %s: its filesystem UUID is "
-			"%s, the journal's origin %s; nothing was written", o->path,
-			j->path, o->fsuuid[0] ? o->fsuuid : "none", j->h.origin_uuid);
-		return -EINVAL;
-	}
-	return 0;
+	log_err(ctx, "%s is not the origin of %s: %s; nothing was written",
+		o->path, j->path, why);
+	return -EINVAL;
 }
 
 /* The merge device over the journal; remove what was made on failure. */
