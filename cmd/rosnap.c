@@ -76,7 +76,9 @@ static const struct {
 	  "use; writes during the merge are kept.  Afterwards the device protects\n"
 	  "the origin again with a fresh, empty store of the same size.  Shows a\n"
 	  "progress bar on a terminal.  On a device already merging: waits for it;\n"
-	  "on one whose merge failed (merge-failed): restarts it.\n"
+	  "on one whose merge failed (merge-failed): restarts it; on one with no\n"
+	  "changes: says so and does nothing (unless --unprotect).  Ctrl-C while\n"
+	  "it waits stops the waiting, not the merge.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -n, --no-wait            return at once; a background process finishes\n"
@@ -107,12 +109,15 @@ static const struct {
 	  "Usage: rosnap recover JOURNAL [--origin DEVICE]\n"
 	  "\n"
 	  "Finish a journaled merge cut short by a power loss, before the origin is\n"
-	  "used: check that JOURNAL and the origin belong together, merge the rest,\n"
-	  "and delete JOURNAL.  The origin must not be in use.\n"
+	  "used: check that JOURNAL and the origin belong together (size, and the\n"
+	  "filesystem, partition table and partition UUIDs the journal recorded),\n"
+	  "merge the rest, and delete JOURNAL once the kernel says the merge is\n"
+	  "complete.  The origin must not be in use.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -o, --origin DEVICE      the origin, when the journal's UUID and size do\n"
-	  "                           not find it\n" },
+	  "                           not find it; needed when the origin had no\n"
+	  "                           UUID at all (raw data)\n" },
 	{ "origin",
 	  "Usage: rosnap origin NAME|DEVICE [--close]\n"
 	  "\n"
@@ -126,7 +131,8 @@ static const struct {
 	  "Usage: rosnap grow NAME|DEVICE --by SIZE\n"
 	  "\n"
 	  "Enlarge the device's copy-on-write store by SIZE, live, with one more\n"
-	  "RAM device of the same kind.\n"
+	  "RAM device of the same kind; neither SIZE nor the new size may exceed\n"
+	  "the machine's memory.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -b, --by SIZE            how much: 256M, 1G, or N% of RAM\n" },
@@ -208,6 +214,10 @@ static void help(void)
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
 	printf("\n"
+	       "Signals wait while a command changes a device, so none is left\n"
+	       "suspended; after a SIGKILL the next rosnap command repairs what was\n"
+	       "left (rosnap(8), INTERRUPTIONS).\n"
+	       "\n"
 	       "'rosnap VERB --help' for a verb's options; rosnap(8) for more.\n"
 	       "\n"
 	       "  -h, --help               this help\n"
