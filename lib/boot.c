@@ -319,10 +319,6 @@ _public_ enum rosnap_fallback rosnap_boot_get_fallback(const struct rosnap_boot 
 /* Does the journal device hold a merge to finish?  1 yes, 0 no. */
 static int journal_pending(struct rosnap_boot *b, char *path, size_t len)
 {
-	static const char magic[8] = { 'R', 'O', 'S', 'N', 'A', 'P', 'J', '\n' };
-	char head[8];
-	int fd, r;
-
 	if (strchr(b->journal, '=') && b->journal[0] != '/') {
 		char *dev = blkid_resolve(b->journal);
 
@@ -336,16 +332,12 @@ static int journal_pending(struct rosnap_boot *b, char *path, size_t len)
 	} else {
 		snprintf(path, len, "%s", b->journal);
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (access(path, R_OK) < 0) {
 		log_warn(b->ctx, "cannot open the journal %s: %s", path,
 			 strerror(errno));
 		return 0;
 	}
-	r = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-	    memcmp(head, magic, sizeof(magic)) == 0;
-	close(fd);
-	return r;
+	return journal_has_magic(path);
 }
 
 static int fall_back(struct rosnap_boot *b, const char *root, const char *why,

@@ -413,6 +413,8 @@ struct journal_header {
 	char origin_partuuid[64]; /* its partition's UUID, or "" (v2) */
 };
 int journal_encode(const struct journal_header *h, unsigned char *buf);
+/* Does path start with a journal's magic?  Quiet: false on any error. */
+bool journal_has_magic(const char *path);
 /* Verify and decode; *why names what is wrong. */
 int journal_decode(const unsigned char *buf, struct journal_header *h,
 		   const char **why);
@@ -488,6 +490,10 @@ void memory_unlock(struct rosnap_ctx *ctx);
 /* merge.c */
 /* Protect a merged device again with a fresh store (or unprotect it). */
 int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d);
+/* Load snapshot-merge again over a device's own store (a cut retry). */
+int merge_rearm(struct rosnap_ctx *ctx, const struct rosnap_device *d);
+/* Remove the journal at path (a file, or a block device's header). */
+int merge_journal_remove(struct rosnap_ctx *ctx, const char *path);
 /*
  * Poll a snapshot-merge device until its store is merged.  total: bytes
  * to merge at the start, for the progress callback.  Returns 0 when

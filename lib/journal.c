@@ -109,6 +109,22 @@ static int get_str(char *dst, const unsigned char *src, size_t size)
 	return 0;
 }
 
+bool journal_has_magic(const char *path)
+{
+	char head[sizeof(journal_magic)];
+	bool r;
+	int fd;
+
+	/* Read only: a link (/dev/disk/by-...) is followed. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	r = read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+	    memcmp(head, journal_magic, sizeof(head)) == 0;
+	close(fd);
+	return r;
+}
+
 int journal_encode(const struct journal_header *h, unsigned char *buf)
 {
 	memset(buf, 0, JOURNAL_HEADER_BYTES);

@@ -370,15 +370,17 @@ int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 	}
 }
 
-/* A journal of a merge, from the layer the merge reads. */
-static void merge_journal_remove(struct rosnap_ctx *ctx, const char *path)
+int merge_journal_remove(struct rosnap_ctx *ctx, const char *path)
 {
 	struct journal j;
+	int r;
 
-	if (journal_open(ctx, path, &j) == 0) {
-		journal_remove(ctx, &j);
+	r = journal_open(ctx, path, &j);
+	if (r == 0) {
+		r = journal_remove(ctx, &j);
 		journal_close(&j);
 	}
+	return r;
 }
 
 struct merge_end {
@@ -577,6 +579,11 @@ static int merge_retry(struct rosnap_ctx *ctx, const struct rosnap_device *d)
 	if (r == 0)
 		r = swap_top(ctx, d, "snapshot-merge", t.cow);
 	return r;
+}
+
+int merge_rearm(struct rosnap_ctx *ctx, const struct rosnap_device *d)
+{
+	return swap_top(ctx, d, "snapshot-merge", d->cow.devnum);
 }
 
 static int check_flags(struct rosnap_ctx *ctx, uint32_t flags, uint32_t known,

@@ -9,13 +9,14 @@
  *   whole operation is done (lock.c): Ctrl-C, a dropped ssh session's
  *   SIGHUP or a SIGTERM never leave a device suspended.
  * - The new table is loaded into the inactive slot before the suspend
- *   wherever that is safe.  Two steps must load theirs while suspended:
- *   a merge's start (snapshot-merge reads its store's metadata when it
- *   is loaded, so the store must be quiet) and a merge's end (a snapshot
- *   loaded beside the merging one would take exceptions for the writes
- *   that still reach the origin, and hide them once swapped in).  What
- *   runs while suspended (the frozen step) touches only RAM devices and
- *   the journal, never the frozen filesystem.
+ *   wherever that is safe (a snapshot takes no exceptions for origin
+ *   writes until it is resumed).  A merge's start cannot: snapshot-merge
+ *   reads its store's metadata when it is loaded, from a layer of its own
+ *   (no handover), so the store must be quiet first.  A merge's end loads
+ *   its table while suspended too, the order verified when live merging
+ *   was built (kernel-facts.md).  What runs while suspended (the frozen
+ *   step) touches only RAM devices and the journal, never the frozen
+ *   filesystem.
  * - Memory is locked and messages are held while suspended.
  * - A marker, /run/rosnap/transition, names the device in transition.
  *   SIGKILL cannot be blocked: the next command to take the lock finds
@@ -39,8 +40,11 @@
 
 void memory_lock(struct rosnap_ctx *ctx)
 {
+	/* Without it a page fault on the frozen root can wait forever. */
 	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		log_dbg(ctx, "mlockall: %s", strerror(errno));
+		log_warn(ctx, "cannot lock rosnap in memory (%s): a page it "
+			 "needs while the device is suspended could be on it",
+			 strerror(errno));
 	log_hold(ctx);
 }
 
@@ -118,6 +122,13 @@ static void marker_clear(struct rosnap_ctx *ctx)
 		unlink(p);
 }
 
+static bool still_suspended(struct rosnap_ctx *ctx, const char *name)
+{
+	struct dm_info_ex info;
+
+	return dm_info(ctx, name, &info) == 0 && info.suspended;
+}
+
 int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 {
 	int r;
@@ -165,9 +176,18 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 		dm_clear(ctx, t->name);
 		dm_resume(ctx, t->name, t->vis);
 	}
+	/*
+	 * Before the held messages go out (the application may block on
+	 * them): a marker must not outlive the transition it names.  One
+	 * whose device is still suspended stays, for the next command.
+	 */
+	if (still_suspended(ctx, t->name))
+		log_err(ctx, "%s is still suspended: the next rosnap command "
+			"tries to resume it again", t->name);
+	else
+		marker_clear(ctx);
 	memory_unlock(ctx);
 	test_pause(ctx, t->what, "resumed");
-	marker_clear(ctx);
 	return r;
 }
 
@@ -248,13 +268,36 @@ static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	char name[160];
 	struct cow c;
 
+	char journal[PATH_MAX] = "";
+
 	snprintf(name, sizeof(name), "%s%s", d->name, suffix);
 	if (cow_load(ctx, name, &c) < 0 || c.devnum == d->cow.devnum ||
 	    dm_info(ctx, name, &info) < 0 || info.open_count > 0)
 		return;
+	/*
+	 * An unused merge layer over a journal: the merge never went live
+	 * (or finished, and its journal is gone already).  Its journal says
+	 * "merging" and must not be replayed into the origin later.
+	 */
+	if (c.backend == ROSNAP_BACKEND_FILE && c.nparts &&
+	    loop_backing_file(ctx, c.part[0].kname, journal, sizeof(journal)) < 0)
+		snprintf(journal, sizeof(journal), "/dev/%s", c.part[0].kname);
 	if (cow_destroy(ctx, &c) == 0)
 		log_notice(ctx, "removed %s, left over by a killed rosnap command",
 			   name);
+	if (journal[0] && journal_has_magic(journal) &&
+	    merge_journal_remove(ctx, journal) == 0)
+		log_notice(ctx, "removed the journal %s of a merge that never "
+			   "started", journal);
+}
+
+/* Is the device's live store a merge layer ("NAME-cow.merge")? */
+static bool store_is_merge_layer(const struct rosnap_device *d)
+{
+	size_t n = strlen(d->cow.name), m = strlen(MERGE_SUFFIX);
+
+	return d->cow.have_dm && n > m &&
+	       strcmp(d->cow.name + n - m, MERGE_SUFFIX) == 0;
 }
 
 static void tidy_device(struct rosnap_ctx *ctx, struct rosnap_device *d)
@@ -265,6 +308,20 @@ static void tidy_device(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	case ROSNAP_STATE_ACTIVE:
 	case ROSNAP_STATE_OVERFLOW:
 	case ROSNAP_STATE_INVALID:
+		/*
+		 * A plain snapshot over a merge layer: a merge retry cut
+		 * between its two swaps.  The origin is partly merged; merge
+		 * on (the same store: the kernel hands it over), never treat
+		 * it as a store of changes to keep or discard.
+		 */
+		if (store_is_merge_layer(d)) {
+			if (d->state != ROSNAP_STATE_INVALID) {
+				log_notice(ctx, "the retried merge of %s was cut "
+					   "short: merging on", d->name);
+				merge_rearm(ctx, d);
+			}
+			break;
+		}
 		origin_flag(ctx, d, true);
 		drop_layer(ctx, d, MERGE_SUFFIX);
 		drop_layer(ctx, d, COW_NEW_SUFFIX);
@@ -316,7 +373,8 @@ void transition_tidy(struct rosnap_ctx *ctx)
 		part[strcspn(part, "\n")] = '\0';
 		if (name[0] && !resume_left(ctx, name) && part[0])
 			free_new_part(ctx, part);
-		marker_clear(ctx);
+		if (!name[0] || !still_suspended(ctx, name))
+			marker_clear(ctx);
 	}
 	n = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	for (i = 0; i < n; i++) {

@@ -15,26 +15,16 @@ echo changed >/mnt/dx/changed
 umount /mnt/dx
 
 step "a mount while discard is between its check and its swap"
-rm -f /run/pause
-ROSNAP_TEST_PAUSE_AT=discard:loaded ROSNAP_TEST_PAUSE_FILE=/run/pause \
-	rosnap discard dx 2>/tmp/err &
-pid=$!
-n=0
-until [ -s /run/pause ]; do
-	kill -0 $pid 2>/dev/null || fail "discard never paused: $(cat /tmp/err)"
-	n=$((n + 1))
-	[ $n -lt 1500 ] || fail "no pause in 300 s"
-	sleep 0.2
-done
+start_paused discard:loaded rosnap discard dx
 if mount /dev/mapper/dx /mnt/dx 2>/tmp/mount.err; then
 	umount /mnt/dx
 	rm -f /run/pause
-	wait $pid
+	wait $paused_pid
 	fail "mounted a device that discard was about to swap"
 fi
 cat /tmp/mount.err
 rm -f /run/pause
-wait $pid || fail "discard failed: $(cat /tmp/err)"
+wait $paused_pid || fail "discard failed: $(cat /tmp/err)"
 
 step "after the discard"
 mount /dev/mapper/dx /mnt/dx || fail "mount after the discard"

@@ -10,23 +10,12 @@
 . /tests/lib.sh
 trap 'remove_all; dmsetup remove forig 2>/dev/null' EXIT
 
-sectors=$(blockdev --getsz /dev/vdc)
-half=$((sectors / 2))
-linear="0 $sectors linear /dev/vdc 0"
-reload() { # DEVICE TABLE
-	dmsetup suspend "$1" && dmsetup reload "$1" --table "$2" && dmsetup resume "$1" ||
-		fail "reload $1 to '$2'"
-}
-
-wipe /dev/vdc
-dd if=/dev/urandom of=/dev/vdc bs=1M count=64 conv=fsync 2>/dev/null
-dmsetup create forig --table "$linear" || fail "dmsetup create forig"
-dmsetup mknodes forig
+faulty_origin /dev/vdc forig
 
 step "origin read errors: EIO to the reader, nothing else breaks"
 rosnap create /dev/mapper/forig --name flt --ram 64M >/dev/null || fail "create"
 # The second half of the origin fails every read.
-reload forig "0 $half linear /dev/vdc 0
+dm_swap_table forig "0 $half linear /dev/vdc 0
 $half $((sectors - half)) error"
 if dd if=/dev/mapper/flt of=/dev/null bs=4k skip=$((half / 8 + 16)) count=1 iflag=direct 2>/tmp/err; then
 	fail "a read of a failing origin succeeded"
@@ -37,7 +26,7 @@ dd if=/dev/mapper/flt of=/dev/null bs=1M count=8 iflag=direct 2>/dev/null ||
 dd if=/dev/urandom of=/dev/mapper/flt bs=4k count=16 seek=64 oflag=direct conv=fsync 2>/dev/null ||
 	fail "whole-chunk writes fail while the origin's other half fails reads"
 assert_eq "$(json_value flt state)" active "state after read errors"
-reload forig "$linear"
+dm_swap_table forig "$linear"
 dd if=/dev/mapper/flt of=/dev/null bs=4k skip=$((half / 8 + 16)) count=1 iflag=direct 2>/dev/null ||
 	fail "the read still fails after the fault cleared"
 rosnap remove flt || fail "remove"
@@ -47,12 +36,12 @@ step "store write errors: invalid, with the reason; remove cleans up"
 before=$(sum_of /dev/mapper/forig)
 rosnap create /dev/mapper/forig --name flt --ram 64M >/dev/null || fail "create"
 cow=$(dmsetup table flt-cow)
-reload flt-cow "0 $(blockdev --getsz /dev/mapper/flt-cow) flakey $(echo "$cow" | awk '{ print $4 }') $(echo "$cow" | awk '{ print $5 }') 0 3600 1 error_writes"
+dm_swap_table flt-cow "0 $(blockdev --getsz /dev/mapper/flt-cow) flakey $(echo "$cow" | awk '{ print $4 }') $(echo "$cow" | awk '{ print $5 }') 0 3600 1 error_writes"
 dd if=/dev/urandom of=/dev/mapper/flt bs=4k count=4 seek=300 oflag=direct conv=fsync 2>/dev/null &&
 	fail "a write to a snapshot whose store fails writes succeeded"
 # The store as it was (a store rosnap did not make would be "incomplete");
 # the kernel does not forget that the snapshot is invalid.
-reload flt-cow "$cow"
+dm_swap_table flt-cow "$cow"
 assert_eq "$(json_value flt state)" invalid "state after store write errors"
 rosnap status flt >/tmp/status 2>&1
 grep -q "flt is invalid: .*I/O error on its store (the kernel: \"Invalidating snapshot" /tmp/status ||
@@ -71,7 +60,7 @@ expected=$(sum_of /dev/mapper/flt)
 mkfs_on /dev/vdd ext4 -b 4096
 mkdir -p /mnt/j && mount /dev/vdd /mnt/j
 # Writes to the origin's first half fail: the merge gets part-way.
-reload forig "0 $half flakey /dev/vdc 0 0 3600 1 error_writes
+dm_swap_table forig "0 $half flakey /dev/vdc 0 0 3600 1 error_writes
 $half $((sectors - half)) linear /dev/vdc $half"
 rosnap merge flt --journal /mnt/j/journal >/tmp/out 2>/tmp/err && fail "a merge into a failing origin succeeded"
 cat /tmp/err
@@ -79,7 +68,7 @@ grep -q "stopped merging flt after an I/O error" /tmp/err || fail "merge said '$
 assert_eq "$(json_value flt state)" merge-failed "state"
 [ -f /mnt/j/journal ] || fail "the journal is gone after a failed merge"
 expect_fail 4 "it is merging" rosnap remove flt
-reload forig "$linear"
+dm_swap_table forig "$linear"
 rosnap merge flt 2>/tmp/err || fail "the retried merge failed: $(cat /tmp/err)"
 assert_eq "$(json_value flt state)" active "state after the retry"
 [ ! -e /mnt/j/journal ] || fail "the journal is left after the merge completed"

@@ -204,3 +204,39 @@ HOOK
 	rosnap monitor "$@" --exec /tmp/hook 2>/tmp/mon.log &
 	mon=$!
 }
+
+# Change a dm device's table live: dm_swap_table DEVICE TABLE
+dm_swap_table() {
+	dmsetup suspend "$1" && dmsetup reload "$1" --table "$2" && dmsetup resume "$1" ||
+		fail "reload $1 to '$2'"
+}
+
+# DISK filled with random data behind dm device NAME (linear), whose
+# table tests change to inject faults; sets sectors, half and linear.
+faulty_origin() { # DISK NAME
+	sectors=$(blockdev --getsz "$1")
+	half=$((sectors / 2))
+	linear="0 $sectors linear $1 0"
+	wipe "$1"
+	dd if=/dev/urandom of="$1" bs=1M count=64 conv=fsync 2>/dev/null
+	dmsetup create "$2" --table "$linear" || fail "dmsetup create $2"
+	dmsetup mknodes "$2"
+}
+
+# Start CMD... in the background, paused at WHAT:STEP by the test build's
+# hook; return once it waits there, its pid in $paused_pid.  Removing
+# /run/pause lets it go on.
+start_paused() { # WHAT:STEP CMD...
+	point=$1
+	shift
+	rm -f /run/pause
+	ROSNAP_TEST_PAUSE_AT=$point ROSNAP_TEST_PAUSE_FILE=/run/pause "$@" 2>/tmp/err &
+	paused_pid=$!
+	n=0
+	until [ -s /run/pause ]; do
+		kill -0 $paused_pid 2>/dev/null || fail "'$*' never paused at $point: $(cat /tmp/err)"
+		n=$((n + 1))
+		[ $n -lt 1500 ] || fail "'$*': no pause at $point in 300 s"
+		sleep 0.2
+	done
+}
