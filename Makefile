@@ -104,7 +104,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 SONAME := librosnap.so.$(SOVERSION)
 LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
-.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps
+.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
 	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS)
 
@@ -162,6 +162,12 @@ check: deps
 	$(MAKE) all WERROR=1
 	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
 	tests/check.sh
+
+# Exhaustive runs that make check samples: every signal at every step of
+# every table change (make check sends one signal per step, in turn).
+signals: deps
+	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
+	tests/vm/run --build build-san --san --exhaustive transition-signals
 
 demo: deps
 	$(MAKE) all
