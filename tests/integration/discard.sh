@@ -13,11 +13,9 @@ rosnap create /dev/vdc --name dis --ram 32M --compression lz4 >/dev/null || fail
 mount /dev/mapper/dis /mnt/d && dd if=/dev/urandom of=/mnt/d/f bs=1M count=8 2>/dev/null
 unchanged expect_fail 4 "dis is mounted on /mnt/d; unmount it first, then discard" rosnap discard dis
 umount /mnt/d
-sleep 30 </dev/mapper/dis &
-holder=$!
-sleep 0.3
+hold_open dis
 unchanged expect_fail 4 "dis is open" rosnap discard dis
-kill $holder; wait $holder 2>/dev/null
+release_hold
 [ "$(sum_of /dev/mapper/dis)" != "$origin" ] || fail "the device shows no changes before discard"
 size=$(json_value dis cow_size_bytes)
 rosnap discard dis || fail "discard"

@@ -140,6 +140,25 @@ cow_allocated() {
 	dmsetup status "$1" | awk '{ split($4, a, "/"); print a[1] * 512 }'
 }
 
+# Hold /dev/mapper/NAME open from a background process until release_hold;
+# returns once that process has it open (its pid in $holder).
+hold_open() { # NAME
+	dev=$(readlink -f "/dev/mapper/$1")
+	sleep 1000 <"$dev" &
+	holder=$!
+	n=0
+	until [ "$(readlink "/proc/$holder/fd/0" 2>/dev/null)" = "$dev" ]; do
+		n=$((n + 1))
+		[ $n -lt 500 ] || fail "the holder of $1 never opened it"
+		sleep 0.05
+	done
+}
+
+release_hold() {
+	kill $holder
+	wait $holder 2>/dev/null
+}
+
 # Append to FILE until STOPFILE exists, one numbered line at a time, each
 # synced: a writer that keeps going through a merge.  It stops at its
 # first failed write or sync, with exit status 1: "wait" on it must be

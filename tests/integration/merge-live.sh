@@ -22,10 +22,19 @@ step "merge while a writer appends"
 rm -f /tmp/stop
 writer /mnt/m/log /tmp/stop &
 wpid=$!
-sleep 1
-sync /mnt/m/log
+until [ -s /mnt/m/log ]; do sleep 0.05; done
+rosnap merge live 2>/tmp/err &
+mpid=$!
+# Once the kernel merges, every line in the log was written before now:
+# a line beyond them on the origin was written during the merge.
+polls=0
+until dmsetup table live 2>/dev/null | grep -q ' snapshot-merge '; do
+	kill -0 $mpid 2>/dev/null || fail "the merge ended before it was seen merging: $(cat /tmp/err)"
+	polls=$((polls + 1))
+done
 l0=$(wc -l </mnt/m/log)
-rosnap merge live 2>/tmp/err || { cat /tmp/err; fail "merge failed"; }
+echo "merging after $polls polls, $l0 lines written"
+wait $mpid || { cat /tmp/err; fail "merge failed"; }
 grep -q "power fails before the merge ends.*--journal" /tmp/err || fail "no power-loss warning: $(cat /tmp/err)"
 [ "$(grep -c . /tmp/err)" -eq 1 ] || fail "more than one line on stderr: $(cat /tmp/err)"
 touch /tmp/stop

@@ -16,18 +16,30 @@ mount /dev/mapper/g /mnt/g || fail "mount"
 rosnap monitor g --warn 25 --grow-by 16M --grow-max 80M --interval 1 2>/tmp/mon.log &
 mon=$!
 dd if=/dev/urandom of=/tmp/data bs=1M count=40 2>/dev/null
-# A steady writer: 1M at a time, synced, slower than the monitor.
+# A steady writer, 1M at a time, synced, that never outruns the monitor:
+# before each write it waits (up to 2 minutes) for 4M of room, which
+# past the first 12M only the monitor's growing makes.
+room() {
+	echo $(($(json_value g cow_size_bytes) - $(json_value g cow_used_bytes)))
+}
 i=0
 while [ $i -lt 40 ]; do
+	n=0
+	until [ "$(room)" -ge $((4 << 20)) ]; do
+		n=$((n + 1))
+		[ $n -lt 600 ] || { cat /tmp/mon.log; fail "the store never grew past $(json_value g cow_size_bytes) bytes"; }
+		sleep 0.2
+	done
 	dd if=/tmp/data of=/mnt/g/data bs=1M count=1 seek=$i skip=$i conv=notrunc,fsync \
 		2>/tmp/dd.err || { cat /tmp/dd.err; fail "write $i failed"; }
 	i=$((i + 1))
-	sleep 0.5
 done
 sync
 kill -TERM $mon
 wait $mon
+rc=$?
 cat /tmp/mon.log
+assert_eq "$rc" 0 "the monitor's exit status on SIGTERM"
 grep -q "grew its store" /tmp/mon.log || fail "the monitor did not grow the store"
 size=$(json_value g cow_size_bytes)
 [ "$size" -gt $((16 << 20)) ] || fail "store still $size bytes"

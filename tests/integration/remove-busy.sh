@@ -13,11 +13,8 @@ unchanged expect_fail 4 "mounted on /mnt/busy; unmount it first" rosnap remove r
 umount /mnt/busy
 
 step "open by a program"
-sleep 30 </dev/mapper/rosnap-vdc &
-holder=$!
-sleep 0.5
+hold_open rosnap-vdc
 unchanged expect_fail 4 "it is open" rosnap remove rosnap-vdc
-kill $holder
-wait $holder 2>/dev/null
+release_hold
 rosnap remove rosnap-vdc || fail "remove after unmount failed"
 expect_fail 3 "not a rosnap device" rosnap remove rosnap-vdc
