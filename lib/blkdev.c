@@ -187,6 +187,25 @@ int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 }
 
 static int stack_add(struct rosnap_ctx *ctx, const char *kname,
+		     char names[][32], int n, int max, int depth);
+
+/* A loop device stands on the disk that holds its backing file. */
+static int stack_add_backing(struct rosnap_ctx *ctx, const char *kname,
+			     char names[][32], int n, int max, int depth)
+{
+	char file[PATH_MAX], under[32];
+	struct stat st;
+	dev_t dev;
+
+	if (loop_backing_file(ctx, kname, file, sizeof(file)) < 0 ||
+	    stat(file, &st) < 0 ||
+	    mount_block_device(ctx, st.st_dev, &dev) < 0 ||
+	    blkdev_kname(ctx, dev, under, sizeof(under)) < 0)
+		return n;
+	return stack_add(ctx, under, names, n, max, depth + 1);
+}
+
+static int stack_add(struct rosnap_ctx *ctx, const char *kname,
 		     char names[][32], int n, int max, int depth)
 {
 	char p[PATH_MAX], disk[32];
@@ -203,6 +222,8 @@ static int stack_add(struct rosnap_ctx *ctx, const char *kname,
 	if (blkdev_whole_disk(ctx, kname, disk, sizeof(disk)) == 0 &&
 	    strcmp(disk, kname) != 0)
 		n = stack_add(ctx, disk, names, n, max, depth + 1);
+	if (strncmp(kname, "loop", 4) == 0)
+		n = stack_add_backing(ctx, kname, names, n, max, depth);
 	if (path_build(ctx, p, sizeof(p), "/sys/class/block/%s/slaves", kname) < 0)
 		return n;
 	d = opendir(p);

@@ -610,6 +610,8 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 		 "[Service]\n"
 		 "Type=oneshot\n"
 		 "RemainAfterExit=yes\n"
+		 "# Why the root is not protected, where the user looks.\n"
+		 "StandardError=journal+console\n"
 		 "ExecStart=/usr/sbin/rosnap boot --link /run/rosnap/root %s\n",
 		 esc, esc, dev);
 	r = write_unit(boot->ctx, dir, NULL, "rosnap-root.service", text);

@@ -272,6 +272,23 @@ static enum rosnap_backend backend_of(const char *kname, unsigned *id)
 	return ROSNAP_BACKEND_FILE;
 }
 
+int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
+		struct journal_ref *ref)
+{
+	const char *kname;
+
+	memset(ref, 0, sizeof(*ref));
+	if (cow->backend != ROSNAP_BACKEND_FILE || !cow->nparts)
+		return -ENOENT;
+	kname = cow->part[0].kname;
+	if (loop_backing_file(ctx, kname, ref->path, sizeof(ref->path)) == 0)
+		return loop_backing_id(ctx, kname, &ref->dev, &ref->ino);
+	ref->blkdev = true;
+	ref->dev = cow->part[0].dev;
+	snprintf(ref->path, sizeof(ref->path), "/dev/%s", kname);
+	return 0;
+}
+
 int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)
 {
 	struct dm_target *t = NULL;

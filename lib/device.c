@@ -76,10 +76,7 @@ static int read_cow(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		snprintf(d->cow_device, sizeof(d->cow_device), "/dev/%s",
 			 d->cow.part[0].kname);
 	/* A merge from a journal: a loop over its file, or a device. */
-	if (d->backend == ROSNAP_BACKEND_FILE &&
-	    loop_backing_file(ctx, d->cow.part[0].kname, d->journal,
-			      sizeof(d->journal)) < 0)
-		snprintf(d->journal, sizeof(d->journal), "%s", d->cow_device);
+	cow_journal(ctx, &d->cow, &d->journal);
 	if (d->backend == ROSNAP_BACKEND_ZRAM)
 		zram_algorithm(ctx, d->cow.part[0].id, d->compression,
 			       sizeof(d->compression));
@@ -614,5 +611,5 @@ _public_ const char *rosnap_level_name(enum rosnap_level level)
 
 _public_ const char *rosnap_device_get_journal(const struct rosnap_device *dev)
 {
-	return dev->journal[0] ? dev->journal : NULL;
+	return dev->journal.path[0] ? dev->journal.path : NULL;
 }

@@ -250,9 +250,10 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len);
 int blkdev_holders(struct rosnap_ctx *ctx, const char *kname,
 		   char *first, size_t len);
 /*
- * The devices KNAME is built on, itself included, bottom-most last: its
- * whole disk if a partition, and what its slaves/ lead to.  Returns the
- * count; names[] gets up to max kernel names.
+ * The devices KNAME is built on, itself included: its whole disk if a
+ * partition, what its slaves/ lead to, and for a loop device the disk that
+ * holds its backing file.  Returns the count; names[] gets up to max
+ * kernel names.
  */
 int blkdev_stack(struct rosnap_ctx *ctx, const char *kname, char names[][32],
 		 int max);
@@ -308,6 +309,9 @@ int brd_pages(struct rosnap_ctx *ctx, unsigned index, uint64_t *pages);
 /* loop.c */
 int loop_attach(struct rosnap_ctx *ctx, const char *file, bool read_only,
 		uint64_t offset, dev_t *dev, int *fd);
+/* The st_dev and st_ino of the file behind loop device kname. */
+int loop_backing_id(struct rosnap_ctx *ctx, const char *kname, dev_t *dev,
+		    ino_t *ino);
 int loop_backing_file(struct rosnap_ctx *ctx, const char *kname, char *buf,
 		      size_t len);
 /* Wait (briefly) for an autoclear loop device to go away. */
@@ -374,6 +378,19 @@ int cow_alias(struct rosnap_ctx *ctx, const char *name, const struct cow *src,
 int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
 		       uint64_t offset, uint64_t bytes,
 		       const struct rosnap_uuid *u, struct cow *cow);
+/*
+ * The journal a layer reads (a merge from a journal): its path, and what
+ * it was when the merge began: a file (st_dev, st_ino) or a block device
+ * (st_rdev).  -ENOENT for a layer over RAM.
+ */
+struct journal_ref {
+	char path[PATH_MAX];
+	bool blkdev;
+	dev_t dev;
+	ino_t ino;
+};
+int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
+		struct journal_ref *ref);
 /* Remove the layer, and its RAM devices unless another layer holds them. */
 int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
 int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name);
@@ -492,8 +509,11 @@ void memory_unlock(struct rosnap_ctx *ctx);
 int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d);
 /* Load snapshot-merge again over a device's own store (a cut retry). */
 int merge_rearm(struct rosnap_ctx *ctx, const struct rosnap_device *d);
-/* Remove the journal at path (a file, or a block device's header). */
-int merge_journal_remove(struct rosnap_ctx *ctx, const char *path);
+/*
+ * Remove the journal ref names (a file, or a block device's header) if
+ * it is still what ref says; -ESTALE, and left alone, if it is not.
+ */
+int merge_journal_remove(struct rosnap_ctx *ctx, const struct journal_ref *ref);
 /*
  * Poll a snapshot-merge device until its store is merged.  total: bytes
  * to merge at the start, for the progress callback.  Returns 0 when
@@ -572,7 +592,7 @@ struct rosnap_device {
 	uint64_t cow_used;
 	uint64_t cow_meta;
 	uint64_t merge_remaining;  /* bytes */
-	char journal[PATH_MAX];
+	struct journal_ref journal;  /* path "" unless merging from one */
 	uint64_t data_bytes;
 	uint64_t ram_used;
 	struct cow cow;

@@ -576,6 +576,38 @@ fail:
 	return r;
 }
 
+/*
+ * Unlink path if its name still leads to the file open as fd: never
+ * another file put in its place, nor through a symlink swapped in.
+ */
+static int unlink_if_same(int fd, const char *path)
+{
+	char *dir = strdup(path), *base = strdup(path);
+	struct stat mine, st;
+	const char *name;
+	int dfd = -1, r = 0;
+
+	if (!dir || !base) {
+		r = -ENOMEM;
+		goto out;
+	}
+	name = basename(base);
+	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(fd, &mine) < 0 ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = -errno;
+	else if (st.st_dev != mine.st_dev || st.st_ino != mine.st_ino)
+		r = -ESTALE;
+	else if (unlinkat(dfd, name, 0) < 0 || fsync(dfd) < 0)
+		r = -errno;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+	free(base);
+	return r;
+}
+
 int journal_remove(struct rosnap_ctx *ctx, struct journal *j)
 {
 	static const unsigned char zero[JOURNAL_HEADER_BYTES];
@@ -587,12 +619,13 @@ int journal_remove(struct rosnap_ctx *ctx, struct journal *j)
 					 (ssize_t)sizeof(zero) ||
 		    fsync(j->fd) < 0)
 			r = errno ? -errno : -EIO;
-	} else if (unlink(j->path) < 0) {
-		r = -errno;
 	} else {
-		fsync_dir(j->path);
+		r = unlink_if_same(j->fd, j->path);
 	}
-	if (r < 0)
+	if (r == -ESTALE)
+		log_warn(ctx, "the journal %s was replaced since rosnap opened "
+			 "it; left in place", j->path);
+	else if (r < 0)
 		log_warn(ctx, "cannot remove the journal %s: %s", j->path,
 			 strerror(-r));
 	return r;

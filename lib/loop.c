@@ -98,6 +98,25 @@ int loop_backing_file(struct rosnap_ctx *ctx, const char *kname, char *buf,
 	return r < 0 ? r : 0;
 }
 
+int loop_backing_id(struct rosnap_ctx *ctx, const char *kname, dev_t *dev,
+		    ino_t *ino)
+{
+	struct loop_info64 info;
+	int fd, r = 0;
+
+	fd = path_open(ctx, O_RDONLY, "/dev/%s", kname);
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+		r = -errno;
+	close(fd);
+	if (r < 0)
+		return r;
+	*dev = (dev_t)info.lo_device;
+	*ino = (ino_t)info.lo_inode;
+	return 0;
+}
+
 int loop_wait_detached(struct rosnap_ctx *ctx, const char *kname)
 {
 	struct timespec ts = { 0, 20 * 1000000L };

@@ -370,16 +370,25 @@ int wait_merged(struct rosnap_ctx *ctx, const char *name, uint64_t total,
 	}
 }
 
-int merge_journal_remove(struct rosnap_ctx *ctx, const char *path)
+int merge_journal_remove(struct rosnap_ctx *ctx, const struct journal_ref *ref)
 {
 	struct journal j;
+	struct stat st;
 	int r;
 
-	r = journal_open(ctx, path, &j);
-	if (r == 0) {
+	r = journal_open(ctx, ref->path, &j);
+	if (r < 0)
+		return r;
+	if (fstat(j.fd, &st) < 0 ||
+	    (ref->blkdev ? st.st_rdev != ref->dev :
+			   st.st_dev != ref->dev || st.st_ino != ref->ino)) {
+		log_err(ctx, "%s is no longer the journal the merge read (moved "
+			"or replaced since); left in place", ref->path);
+		r = -ESTALE;
+	} else {
 		r = journal_remove(ctx, &j);
-		journal_close(&j);
 	}
+	journal_close(&j);
 	return r;
 }
 
@@ -407,14 +416,14 @@ static int merge_end_frozen(struct rosnap_ctx *ctx, void *data)
 int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
 	bool unprotect = d->cow.id.flags & UUID_F_UNPROTECT;
-	char fresh_name[128], cow_name[128], journal[PATH_MAX];
+	char fresh_name[128], cow_name[128];
+	struct journal_ref journal = d->journal;
 	struct cow old, fresh = { 0 };
 	bool have_old;
 	int ofd = -1, r;
 
 	if (d->state != ROSNAP_STATE_MERGING || d->merge_remaining)
 		return -EAGAIN;
-	snprintf(journal, sizeof(journal), "%s", d->journal);
 	have_old = old_layer(ctx, d, &old) == 0;
 	r = layer_name(fresh_name, sizeof(fresh_name), d->name, COW_NEW_SUFFIX);
 	if (r == 0)
@@ -437,8 +446,8 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	 * even if the power fails now.  Remove it before the switch, so that
 	 * "active" never shows beside a leftover journal.
 	 */
-	if (journal[0])
-		merge_journal_remove(ctx, journal);
+	if (journal.path[0])
+		merge_journal_remove(ctx, &journal);
 	ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
 	/* Writes after the check above went to the origin: still done. */
 	r = transition_run(ctx, &(struct transition){

@@ -268,7 +268,7 @@ static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	char name[160];
 	struct cow c;
 
-	char journal[PATH_MAX] = "";
+	struct journal_ref journal = { .path = "" };
 
 	snprintf(name, sizeof(name), "%s%s", d->name, suffix);
 	if (cow_load(ctx, name, &c) < 0 || c.devnum == d->cow.devnum ||
@@ -279,16 +279,14 @@ static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	 * (or finished, and its journal is gone already).  Its journal says
 	 * "merging" and must not be replayed into the origin later.
 	 */
-	if (c.backend == ROSNAP_BACKEND_FILE && c.nparts &&
-	    loop_backing_file(ctx, c.part[0].kname, journal, sizeof(journal)) < 0)
-		snprintf(journal, sizeof(journal), "/dev/%s", c.part[0].kname);
+	cow_journal(ctx, &c, &journal);
 	if (cow_destroy(ctx, &c) == 0)
 		log_notice(ctx, "removed %s, left over by a killed rosnap command",
 			   name);
-	if (journal[0] && journal_has_magic(journal) &&
-	    merge_journal_remove(ctx, journal) == 0)
+	if (journal.path[0] && journal_has_magic(journal.path) &&
+	    merge_journal_remove(ctx, &journal) == 0)
 		log_notice(ctx, "removed the journal %s of a merge that never "
-			   "started", journal);
+			   "started", journal.path);
 }
 
 /* Is the device's live store a merge layer ("NAME-cow.merge")? */

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A journaled merge, live: the store is copied to the journal first, the
 # RAM is given back at once, the merge reads the journal, and the journal
-# is gone afterwards.  Journals on the origin, on the device itself, in
-# RAM, or already existing are refused with nothing changed.
+# is gone afterwards.  Journals on the origin, on the device itself (also
+# through a loop image kept on it), in RAM, or already existing are
+# refused with nothing changed.
 # modes: plain udev
 . /tests/lib.sh
 trap 'touch /tmp/stop; remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/jd 2>/dev/null' EXIT
@@ -23,6 +24,18 @@ unchanged expect_fail 2 "journal /mnt/jm/j is on jm itself" rosnap merge jm --jo
 unchanged expect_fail 2 "would be in RAM \\(/tmp is a tmpfs\\)" rosnap merge jm --journal /tmp/j
 unchanged expect_fail 2 "journal /dev/mapper/slowvdc is on /dev/dm-[0-9]+, the origin" rosnap merge jm --journal /dev/mapper/slowvdc
 unchanged expect_fail 2 "journal /dev/vdc holds the origin" rosnap merge jm --journal /dev/vdc
+# A loop device stands on the disk of its backing file: an image on jm
+# itself, as a device or as a filesystem, is jm (the copy would wait on
+# the frozen device it copies).
+modprobe loop
+dd if=/dev/zero of=/mnt/jm/img bs=1M count=8 2>/dev/null
+loop=$(losetup -f --show /mnt/jm/img) || fail "losetup"
+mkfs.ext4 -q "$loop" && mkdir -p /mnt/jl && mount "$loop" /mnt/jl || fail "mkfs on $loop"
+unchanged expect_fail 2 "journal /mnt/jl/j is on jm itself" rosnap merge jm --journal /mnt/jl/j
+umount /mnt/jl
+unchanged expect_fail 2 "journal $loop is on jm itself" rosnap merge jm --journal "$loop"
+losetup -d "$loop"
+rm /mnt/jm/img
 unchanged expect_fail 3 "the directory /mnt/jd/nodir does not exist" rosnap merge jm --journal /mnt/jd/nodir/j
 echo x >/mnt/jd/exists
 unchanged expect_fail 4 "journal /mnt/jd/exists already exists.*rosnap recover" rosnap merge jm --journal /mnt/jd/exists
@@ -55,6 +68,28 @@ rosnap merge jm --journal /dev/vdd 2>/tmp/err || fail "merge through /dev/vdd: $
 [ "$(head -c 7 /dev/vdd)" != ROSNAPJ ] || fail "the journal device's header was not wiped"
 tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/after
 diff /tmp/before /tmp/after || fail "files changed through the second merge"
+
+step "a journal renamed during the merge: its own goes, the newcomer stays"
+# The merge removes the file it reads, not whatever its first path names
+# by then: here the journal is renamed and another one (that of some
+# other merge) takes its old name.
+# The origin's writes take 10 ms each: merging 48M lasts seconds, and
+# holding the origin suspended keeps the merge from ending meanwhile.
+dd if=/dev/urandom of=/mnt/jm/third bs=1M count=48 2>/dev/null
+sync
+rosnap merge jm --journal /mnt/jd/journal --no-wait 2>/tmp/err || fail "merge: $(cat /tmp/err)"
+dmsetup suspend slowvdc
+[ -e /mnt/jd/journal ] || { dmsetup resume slowvdc; fail "the merge ended too soon to test"; }
+mv /mnt/jd/journal /mnt/jd/journal.moved
+# A valid journal, sparse: its header and the store's, at the same size.
+dd if=/mnt/jd/journal.moved of=/mnt/jd/journal bs=1M count=1 2>/dev/null
+truncate -s "$(stat -c %s /mnt/jd/journal.moved)" /mnt/jd/journal
+dmsetup resume slowvdc
+wait_state jm active
+[ -e /mnt/jd/journal ] || fail "the merge removed a journal that was not its own"
+[ ! -e /mnt/jd/journal.moved ] || fail "the merge left its own journal, renamed, behind"
+rm -f /mnt/jd/journal
+tree_sums /mnt/jm | grep -v ' ./log$' >/tmp/before
 umount /mnt/jm
 rosnap remove jm || fail "remove"
 dmsetup remove slowvdc
