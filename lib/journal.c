@@ -594,9 +594,11 @@ static int unlink_if_same(int fd, const char *path)
 	name = basename(base);
 	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fstat(fd, &mine) < 0 ||
-	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = -errno;
-	else if (st.st_dev != mine.st_dev || st.st_ino != mine.st_ino)
+		goto out;
+	}
+	if (st.st_dev != mine.st_dev || st.st_ino != mine.st_ino)
 		r = -ESTALE;
 	else if (unlinkat(dfd, name, 0) < 0 || fsync(dfd) < 0)
 		r = -errno;
