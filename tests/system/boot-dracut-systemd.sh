@@ -9,3 +9,5 @@ check "the disk image is byte-identical after a protected boot" \
 	test "$(image_sum)" = "$pristine"
 boot forgot rosnap
 check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
+boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
+check "fallback rw: the disk boots writable" step_ok

@@ -13,3 +13,11 @@ boot fallback-ro rosnap rosnap.ram=99T
 check "fallback ro: the disk boots read-only" step_ok
 check "the disk image is unchanged by the fallback" \
 	test "$(image_sum)" = "$pristine"
+
+boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
+check "fallback rw: the disk boots writable" step_ok
+# dracut's die stops the boot in its emergency mode (rosnap-boot(7)).
+boot --until "Entering emergency mode" panic-never rosnap rosnap.ram=99T rosnap.fallback=panic
+check "fallback panic: the boot stops in dracut's emergency mode" stopped_early
+check "fallback panic: rosnap's message says why" \
+	console_says "rosnap: cannot protect the root filesystem .*stopping the boot \(rosnap.fallback=panic\)"

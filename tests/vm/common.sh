@@ -19,6 +19,10 @@ kernel_version() {
 	ls "$KROOT/lib/modules" 2>/dev/null | head -n 1
 }
 
+# What the kernel must never say during a test (the integration guests
+# get it through their configuration; the boot tests scan their console).
+KERNEL_TROUBLE='BUG:|WARNING:|Oops|general protection|INFO: task .* blocked|KASAN|UBSAN|Kernel panic|Call Trace'
+
 die() {
 	echo "vm: $*" >&2
 	exit 1
