@@ -115,6 +115,13 @@ int fault_inject(struct rosnap_ctx *ctx, const char *point)
 	return -EIO;
 }
 
+bool test_no_lock(void)
+{
+	const char *v = getenv("ROSNAP_TEST_NO_LOCK");
+
+	return v && strcmp(v, "1") == 0;
+}
+
 void test_pause(struct rosnap_ctx *ctx, const char *what, const char *step)
 {
 	const char *want = getenv("ROSNAP_TEST_PAUSE_AT");

@@ -80,6 +80,11 @@ int fault_inject(struct rosnap_ctx *ctx, const char *point);
  * removes the file (after sending it a signal, say).
  */
 void test_pause(struct rosnap_ctx *ctx, const char *what, const char *step);
+/*
+ * Test builds only: $ROSNAP_TEST_NO_LOCK=1 takes no lock, so that the
+ * concurrency test can prove it would notice the lock missing.
+ */
+bool test_no_lock(void);
 #else
 static inline int fault_inject(struct rosnap_ctx *ctx, const char *point)
 {
@@ -93,6 +98,10 @@ static inline void test_pause(struct rosnap_ctx *ctx, const char *what,
 	(void)ctx;
 	(void)what;
 	(void)step;
+}
+static inline bool test_no_lock(void)
+{
+	return false;
 }
 #endif
 

@@ -252,6 +252,8 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 				&ram);
 	if (r < 0)
 		goto fail_origin;
+	/* Checked, nothing made yet: where a second create must wait. */
+	test_pause(ctx, "create", "checked");
 	/* Whole chunks: the store allocates in chunks. */
 	ram = (ram + chunk - 1) / chunk * chunk;
 	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);

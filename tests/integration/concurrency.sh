@@ -5,6 +5,7 @@
 # leaks.  (The lock is /run/rosnap/lock, rosnap(8) CONCURRENCY.)
 # modes: plain udev
 # timeout: 900
+# cpus: 2
 . /tests/lib.sh
 trap 'touch /tmp/stop; remove_all' EXIT
 
