@@ -21,6 +21,9 @@ kernel_version() {
 
 # What the kernel must never say during a test (the integration guests
 # get it through their configuration; the boot tests scan their console).
+# Guests boot with nosoftlockup: under emulation a vCPU that the host does
+# not run for a while (a loaded machine) looks like a soft lockup, which
+# says nothing about the guest kernel; hung tasks are still reported.
 KERNEL_TROUBLE='BUG:|WARNING:|Oops|general protection|INFO: task .* blocked|KASAN|UBSAN|Kernel panic|Call Trace'
 
 die() {
