@@ -100,13 +100,16 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Programs the integration tests run in the guest.
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
 SONAME := librosnap.so.$(SOVERSION)
 LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
-.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals
+.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
-	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS)
+	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -136,6 +139,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fPIE -pie $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
 		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS) $(TEST_PKG_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIE -pie $(HARDEN_LDFLAGS) -o $@ $<
 
 # libFuzzer targets, in a clang build: see "make fuzz".
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
@@ -168,6 +175,11 @@ check: deps
 signals: deps
 	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
 	tests/vm/run --build build-san --san --exhaustive transition-signals
+
+# Every crash state of a journaled merge (make check replays a sample).
+crash: deps
+	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
+	tests/vm/run --build build-san --san --exhaustive crash-replay
 
 demo: deps
 	$(MAKE) all

@@ -44,8 +44,11 @@ wipe() {
 	wipefs -a -q "$1"
 }
 
-# A checksum for equality checks (md5: the fastest under emulation).
+# A checksum for equality checks (md5: the fastest under emulation).  A
+# block device's cached pages are dropped first: what the kernel wrote
+# below them (a merge into the origin) must be what is read.
 sum_of() {
+	[ ! -b "$1" ] || blockdev --flushbufs "$1"
 	md5sum "$1" | cut -d' ' -f1
 }
 
