@@ -519,9 +519,10 @@ int boot_root_path(const char *spec, char *buf, size_t len)
 		{ "UUID=", "by-uuid" },       { "PARTUUID=", "by-partuuid" },
 		{ "LABEL=", "by-label" },     { "PARTLABEL=", "by-partlabel" },
 	};
-	const char *p;
+	const unsigned char *p;
 	unsigned i;
-	int n;
+	size_t n;
+	int m;
 
 	if (strncmp(spec, "block:", 6) == 0)
 		spec += 6;
@@ -530,21 +531,52 @@ int boot_root_path(const char *spec, char *buf, size_t len)
 
 		if (strncmp(spec, tags[i].tag, t) != 0)
 			continue;
-		/* udev encodes other characters in these links: keep to these. */
-		for (p = spec + t; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-			      *p == '.'))
-				return -EINVAL;
-		if (!spec[t])
+		if (!spec[t] || strcmp(spec + t, ".") == 0 ||
+		    strcmp(spec + t, "..") == 0)
 			return -EINVAL;
-		n = snprintf(buf, len, "/dev/disk/%s/%s", tags[i].dir, spec + t);
-		return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+		m = snprintf(buf, len, "/dev/disk/%s/", tags[i].dir);
+		if (m < 0 || (size_t)m >= len)
+			return -ENAMETOOLONG;
+		n = (size_t)m;
+		/*
+		 * The link's name as udev writes it: other bytes as \xNN
+		 * ("LABEL=my root" is by-label/my\x20root).  UTF-8 passes.
+		 */
+		for (p = (const unsigned char *)spec + t; *p; p++) {
+			bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				     (*p >= '0' && *p <= '9') || *p >= 0x80 ||
+				     strchr("#+-.:=@_", *p);
+
+			if (n + (plain ? 1 : 4) >= len)
+				return -ENAMETOOLONG;
+			if (plain)
+				buf[n++] = (char)*p;
+			else
+				n += (size_t)snprintf(buf + n, len - n, "\\x%02x", *p);
+		}
+		buf[n] = '\0';
+		return 0;
 	}
 	if (strncmp(spec, "/dev/", 5) != 0 || !plain_word(spec, len) ||
 	    strchr(spec, '%') || strstr(spec, "/../"))
 		return -EINVAL;
 	snprintf(buf, len, "%s", spec);
+	return 0;
+}
+
+/* An argument of ExecStart=: systemd reads C escapes there. */
+static int exec_arg_escape(const char *arg, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *arg; arg++) {
+		if (n + 2 >= len)
+			return -ENAMETOOLONG;
+		if (*arg == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *arg;
+	}
+	buf[n] = '\0';
 	return 0;
 }
 
@@ -578,7 +610,7 @@ static int write_unit(struct rosnap_ctx *ctx, const char *dir,
 
 _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 {
-	char dev[512], esc[1024], text[4096], sub[1200];
+	char dev[512], esc[1024], arg[1024], text[4096], sub[1200];
 	const char *fsck;
 	int r;
 
@@ -596,6 +628,8 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 		return -EINVAL;
 	}
 	r = unit_path_escape(dev, esc, sizeof(esc));
+	if (r == 0)
+		r = exec_arg_escape(dev, arg, sizeof(arg));
 	if (r < 0)
 		return r;
 	snprintf(text, sizeof(text),
@@ -613,7 +647,7 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 		 "# Why the root is not protected, where the user looks.\n"
 		 "StandardError=journal+console\n"
 		 "ExecStart=/usr/sbin/rosnap boot --link /run/rosnap/root %s\n",
-		 esc, esc, dev);
+		 esc, esc, arg);
 	r = write_unit(boot->ctx, dir, NULL, "rosnap-root.service", text);
 	if (r < 0)
 		return r;

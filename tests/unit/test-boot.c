@@ -288,8 +288,8 @@ static void unit_names(void **state)
 static void root_paths(void **state)
 {
 	static const char *const bad[] = {
-		"UUID=", "LABEL=a/b", "LABEL=a b", "nfs:server:/x", "/etc/passwd",
-		"/dev/vda%n", "/dev/../etc/x", "tmpfs", "LABEL=$(x)",
+		"UUID=", "LABEL=.", "LABEL=..", "nfs:server:/x", "/etc/passwd",
+		"/dev/vda%n", "/dev/../etc/x", "tmpfs",
 	};
 	char buf[128];
 	size_t i;
@@ -301,8 +301,45 @@ static void root_paths(void **state)
 	assert_string_equal(buf, "/dev/disk/by-partlabel/root");
 	assert_int_equal(boot_root_path("block:/dev/sda2", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/dev/sda2");
+	/* Any label, named as udev names its link: never a path of its own. */
+	assert_int_equal(boot_root_path("LABEL=my root", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-label/my\\x20root");
+	assert_int_equal(boot_root_path("LABEL=a/../b", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-label/a\\x2f..\\x2fb");
+	assert_int_equal(boot_root_path("LABEL=$(x)", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-label/\\x24\\x28x\\x29");
+	assert_int_equal(boot_root_path("PARTLABEL=d\xc3\xa9j\xc3\xa0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/disk/by-partlabel/d\xc3\xa9j\xc3\xa0");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(boot_root_path(bad[i], buf, sizeof(buf)), -EINVAL);
+}
+
+/* The generator's service for a root named by an odd label. */
+static void generator_label(void **state)
+{
+	char dir[] = "/tmp/rosnap-gen-XXXXXX", path[256], text[4096];
+	struct rosnap_boot *b;
+	int cp = 0;
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	b = boot_from(NULL, "root=\"LABEL=my root\" rosnap", NULL, &cp);
+	assert_int_equal(cp, 0);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(rosnap_boot_write_units(b, dir), 0);
+	snprintf(path, sizeof(path), "%s/rosnap-root.service", dir);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	/* systemd unescapes ExecStart=: the backslash is doubled there. */
+	assert_non_null(strstr(text, "ExecStart=/usr/sbin/rosnap boot --link "
+				     "/run/rosnap/root /dev/disk/by-label/my\\\\x20root\n"));
+	assert_non_null(strstr(text, "Requires=dev-disk-by\\x2dlabel-my\\x5cx20root.device\n"));
+	rosnap_boot_unref(b);
+	assert_int_equal(rm_tree(dir), 0);
 }
 
 int main(void)
@@ -318,6 +355,7 @@ int main(void)
 		cmocka_unit_test(monitor_settings),
 		cmocka_unit_test(unit_names),
 		cmocka_unit_test(root_paths),
+		cmocka_unit_test(generator_label),
 		cmocka_unit_test(precedence),
 	};
 
