@@ -109,7 +109,7 @@ LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
 .PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
-	$(BUILD)/rosnap $(BUILD)/librosnap.pc $(UNIT_BINS) $(TOOL_BINS)
+	$(BUILD)/rosnap $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -152,12 +152,6 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILD)/librosnap.a $(FLAGS_S
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fsanitize=fuzzer $(LIB_PKG_CFLAGS) $(HARDEN_LDFLAGS) \
 		-o $@ $< $(BUILD)/librosnap.a $(LIB_PKG_LIBS)
-
-$(BUILD)/librosnap.pc: lib/librosnap.pc.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		-e 's|@REQUIRES@|$(LIB_PKGS)|' $< > $@
 
 unit: all
 	tests/unit/run $(BUILD)
@@ -226,7 +220,13 @@ install: all
 	ln -sf $(notdir $(LIBSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librosnap.so
 	install -D -m 0644 lib/librosnap.h $(DESTDIR)$(INCLUDEDIR)/librosnap.h
-	install -D -m 0644 $(BUILD)/librosnap.pc $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
+	@# The paths of this install: PREFIX may differ from the build's.
+	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(LIB_PKGS)|' lib/librosnap.pc.in \
+		>$(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/librosnap.pc
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man7 $(MAN7)
