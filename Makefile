@@ -173,7 +173,7 @@ signals: deps
 # Every crash state of a journaled merge (make check replays a sample).
 crash: deps
 	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
-	tests/vm/run --build build-san --san --exhaustive crash-replay
+	tests/vm/run --build build-san --san --exhaustive --show crash-replay
 
 demo: deps
 	$(MAKE) all

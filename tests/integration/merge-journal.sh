@@ -77,14 +77,18 @@ step "a journal renamed during the merge: its own goes, the newcomer stays"
 # holding the origin suspended keeps the merge from ending meanwhile.
 dd if=/dev/urandom of=/mnt/jm/third bs=1M count=48 2>/dev/null
 sync
+umask 022
 rosnap merge jm --journal /mnt/jd/journal --no-wait 2>/tmp/err || fail "merge: $(cat /tmp/err)"
 dmsetup suspend slowvdc
 [ -e /mnt/jd/journal ] || { dmsetup resume slowvdc; fail "the merge ended too soon to test"; }
+mode=$(stat -c %a /mnt/jd/journal)
 mv /mnt/jd/journal /mnt/jd/journal.moved
 # A valid journal, sparse: its header and the store's, at the same size.
 dd if=/mnt/jd/journal.moved of=/mnt/jd/journal bs=1M count=1 2>/dev/null
 truncate -s "$(stat -c %s /mnt/jd/journal.moved)" /mnt/jd/journal
 dmsetup resume slowvdc
+# The changes are private (rosnap(8)): mode 0600 whatever the umask.
+assert_eq "$mode" 600 "the journal's mode"
 wait_state jm active
 [ -e /mnt/jd/journal ] || fail "the merge removed a journal that was not its own"
 [ ! -e /mnt/jd/journal.moved ] || fail "the merge left its own journal, renamed, behind"

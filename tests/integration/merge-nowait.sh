@@ -1,6 +1,7 @@
 #!/bin/sh
 # merge --no-wait returns at once; status shows "merging" with progress
-# until a background process finishes the merge.
+# until a background process finishes the merge; a second "merge" waits
+# for the one in progress.
 # modes: plain udev
 . /tests/lib.sh
 trap 'remove_all; dmsetup remove slowvda 2>/dev/null' EXIT
@@ -14,6 +15,21 @@ rosnap merge nw --no-wait 2>/tmp/err || fail "merge --no-wait: $(cat /tmp/err)"
 grep -q "in the background" /tmp/err || fail "no note: $(cat /tmp/err)"
 rosnap status nw | tee /tmp/human
 grep -q '^nw .* merging [0-9]*%' /tmp/human || fail "human status does not show the progress"
+
+# A second merge of a device that is merging waits for that merge (the
+# origin held suspended meanwhile, so the merge cannot end): it must not
+# return while the merge cannot have ended, then return 0 once it has.
+dmsetup suspend slowvda
+assert_eq "$(json_value nw state)" merging "state, the origin held"
+rosnap merge nw 2>/tmp/err2 &
+joiner=$!
+n=0
+while [ $n -lt 20 ]; do
+	kill -0 $joiner 2>/dev/null || { dmsetup resume slowvda; fail "merge of a merging device returned at once: $(cat /tmp/err2)"; }
+	n=$((n + 1))
+	sleep 0.1
+done
+dmsetup resume slowvda
 seen=0
 while :; do
 	st=$(rosnap status nw --json)
@@ -27,6 +43,7 @@ while :; do
 	sleep 0.3
 done
 [ "$seen" -gt 0 ] || fail "never saw the merge in progress"
+wait $joiner || fail "the second merge failed: $(cat /tmp/err2)"
 assert_eq "$(json_value nw state)" active "final state"
 assert_eq "$(json_value nw merge_progress)" null "merge_progress after"
 rosnap remove nw || fail "remove"
