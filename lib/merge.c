@@ -223,6 +223,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	char mname[128];
 	struct cow m = { 0 };
 	int ofd = -1, r;
+	bool live;
 
 	switch (d->state) {
 	case ROSNAP_STATE_ACTIVE:
@@ -303,15 +304,26 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		 opts->journal ? opts->journal : "");
 	return 0;
 fail:
+	/*
+	 * A layer that cannot go is read by a live merge table (the kernel
+	 * swapped it in, then failed the resume): that merge goes on, so
+	 * the origin stays writable and its journal stays.
+	 */
+	live = cow_destroy(ctx, &m) < 0;
 	if (ofd >= 0) {
-		blkdev_set_ro(ofd, true);
+		if (!live)
+			blkdev_set_ro(ofd, true);
 		close(ofd);
 	}
-	cow_destroy(ctx, &m);
 	if (j.fd >= 0) {
-		journal_remove(ctx, &j);
+		if (!live)
+			journal_remove(ctx, &j);
 		journal_close(&j);
 	}
+	if (live)
+		log_err(ctx, "%s is merging nonetheless%s%s; 'rosnap merge %s' "
+			"waits for it", d->name, opts->journal ? ", from the journal " : "",
+			opts->journal ? opts->journal : "", d->name);
 	return r;
 }
 

@@ -167,6 +167,10 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 		r = t->frozen(ctx, t->data);
 	if (r == 0) {
 		r = dm_resume(ctx, t->name, t->vis);
+		/* Test builds: as when a target fails its resume after the
+		 * kernel made the new table live. */
+		if (r == 0)
+			r = fault_inject(ctx, "resume");
 		if (r < 0)
 			log_err(ctx, "cannot resume %s with its new table: %s",
 				t->name, strerror(-r));
