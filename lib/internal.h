@@ -419,6 +419,9 @@ int cow_ram_used(struct rosnap_ctx *ctx, const struct cow *cow,
  * another, or -errno. */
 int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root);
 
+/* siphash.c: SipHash-2-4 of len bytes under a 16-byte key */
+uint64_t siphash24(const unsigned char key[16], const void *data, size_t len);
+
 /* journal.c: the copy of a COW that a power-loss-safe merge reads from */
 #define JOURNAL_HEADER_BYTES 4096u
 #define JOURNAL_VERSION 2u
@@ -453,6 +456,10 @@ struct journal {
 	bool blkdev;              /* a block device rather than a file */
 	uint64_t size;            /* room after the header, bytes */
 	struct journal_header h;
+	/* The copy made while live (journal_precopy), block by block. */
+	uint64_t *sums;           /* keyed hash of each block written */
+	uint64_t nsums, copied;   /* blocks, and bytes they cover */
+	unsigned char key[16];
 };
 /* Refuse a place that is on the origin, on the device, or in RAM. */
 int journal_check_place(struct rosnap_ctx *ctx, const char *path,
@@ -465,9 +472,19 @@ int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 int journal_create(struct rosnap_ctx *ctx, const char *path,
 		   const struct journal_header *h, uint64_t want,
 		   struct journal *j);
-/* Copy bytes of store from src, then a zeroed chunk that ends the store. */
+/*
+ * A first copy of bytes of store from src, made while the device runs:
+ * what journal_fill then finds unchanged it does not write again.
+ */
+int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
+		    uint64_t bytes);
+/*
+ * Copy bytes of store from src (only the blocks that differ from the
+ * first copy, if one was made), then a zeroed chunk that ends the store,
+ * and sync.  *written (may be NULL) gets the bytes written.
+ */
 int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
-		 uint64_t bytes);
+		 uint64_t bytes, uint64_t *written);
 int journal_set_state(struct rosnap_ctx *ctx, struct journal *j,
 		      enum journal_state state);
 int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -444,34 +445,53 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 	return r;
 }
 
-int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
-		 uint64_t bytes)
+/* The journal's copy goes by blocks of this size (hashed, compared). */
+#define COPY_BLOCK ((size_t)1 << 16)
+
+static int journal_room(struct rosnap_ctx *ctx, const struct journal *j,
+			uint64_t bytes)
 {
-	static const size_t bufsize = (size_t)1 << 20;
-	uint64_t done = 0, end = (uint64_t)j->h.chunk_sectors * SECTOR_SIZE;
+	uint64_t end = (uint64_t)j->h.chunk_sectors * SECTOR_SIZE;
+	char need[32];
+
+	if (bytes + end <= j->size)
+		return 0;
+	rosnap_format_size(JOURNAL_HEADER_BYTES + bytes + end, need, sizeof(need));
+	log_err(ctx, "journal %s is too small: the copy needs %s", j->path, need);
+	return -ENOSPC;
+}
+
+/*
+ * Copy bytes of store from src, block by block.  record: note each
+ * block's hash (the first copy); otherwise skip a block whose hash is
+ * the one the first copy noted for it.
+ */
+static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
+		       uint64_t *written)
+{
+	uint64_t done = 0, i, sum;
 	char *buf;
 	ssize_t n;
 	int r = 0;
 
-	if (bytes + end > j->size) {
-		char need[32];
-
-		rosnap_format_size(JOURNAL_HEADER_BYTES + bytes + end, need,
-				   sizeof(need));
-		log_err(ctx, "journal %s is too small: the copy needs %s", j->path,
-			need);
-		return -ENOSPC;
-	}
+	*written = 0;
 	/* src is read with O_DIRECT: the buffer must be aligned. */
-	if (posix_memalign((void **)&buf, ZRAM_BLOCK_SIZE, bufsize) != 0)
+	if (posix_memalign((void **)&buf, ZRAM_BLOCK_SIZE, COPY_BLOCK) != 0)
 		return -ENOMEM;
-	while (done < bytes) {
-		size_t want = bytes - done < bufsize ? (size_t)(bytes - done) : bufsize;
+	for (i = 0; done < bytes; i++) {
+		size_t want = bytes - done < COPY_BLOCK ? (size_t)(bytes - done) :
+							 COPY_BLOCK;
 
 		n = pread(src, buf, want, (off_t)done);
 		if (n <= 0) {
 			r = n < 0 ? -errno : -EIO;
 			break;
+		}
+		sum = j->sums ? siphash24(j->key, buf, (size_t)n) : 0;
+		if (!record && j->sums && i < j->nsums &&
+		    done + (uint64_t)n <= j->copied && j->sums[i] == sum) {
+			done += (uint64_t)n;
+			continue;
 		}
 		errno = 0; /* a short write sets none */
 		if (pwrite(j->fd, buf, (size_t)n,
@@ -479,25 +499,77 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 			r = errno ? -errno : -EIO;
 			break;
 		}
+		if (record && i < j->nsums)
+			j->sums[i] = sum;
 		done += (uint64_t)n;
+		*written += (uint64_t)n;
 	}
+	free(buf);
+	return r;
+}
+
+int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
+		    uint64_t bytes)
+{
+	uint64_t written;
+	int r;
+
+	r = journal_room(ctx, j, bytes);
+	if (r < 0)
+		return r;
+	free(j->sums);
+	j->copied = 0;
+	j->nsums = (bytes + COPY_BLOCK - 1) / COPY_BLOCK;
+	j->sums = calloc(j->nsums ? j->nsums : 1, sizeof(*j->sums));
+	if (!j->sums || getrandom(j->key, sizeof(j->key), 0) != (ssize_t)sizeof(j->key)) {
+		/* No first copy: the frozen one copies everything. */
+		free(j->sums);
+		j->sums = NULL;
+		j->nsums = 0;
+		return 0;
+	}
+	r = copy_blocks(j, src, bytes, true, &written);
+	if (r < 0) {
+		log_err(ctx, "cannot copy the changes into the journal %s: %s",
+			j->path, strerror(-r));
+		return r;
+	}
+	j->copied = bytes;
+	return 0;
+}
+
+int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
+		 uint64_t bytes, uint64_t *written)
+{
+	size_t end = (size_t)j->h.chunk_sectors * SECTOR_SIZE;
+	uint64_t w = 0;
+	char *zero;
+	int r;
+
+	r = journal_room(ctx, j, bytes);
+	if (r == 0)
+		r = copy_blocks(j, src, bytes, false, &w);
 	/*
 	 * A zeroed chunk after the store: the kernel reads metadata areas
 	 * until one is not full, and must not take old bytes of a reused
-	 * device for one.
+	 * device (or of a longer first copy) for one.
 	 */
 	if (r == 0) {
-		memset(buf, 0, end);
-		if (pwrite(j->fd, buf, end, (off_t)(JOURNAL_HEADER_BYTES + bytes)) !=
-		    (ssize_t)end)
+		zero = calloc(1, end);
+		if (!zero)
+			r = -ENOMEM;
+		else if (pwrite(j->fd, zero, end,
+				(off_t)(JOURNAL_HEADER_BYTES + bytes)) != (ssize_t)end)
 			r = -EIO;
+		free(zero);
 	}
-	free(buf);
 	if (r == 0 && fdatasync(j->fd) < 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0 && r != -ENOSPC)
 		log_err(ctx, "cannot copy the changes into the journal %s: %s",
 			j->path, strerror(-r));
+	if (written)
+		*written = w;
 	return r;
 }
 
@@ -638,4 +710,7 @@ void journal_close(struct journal *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	j->fd = -1;
+	free(j->sums);
+	j->sums = NULL;
+	j->nsums = 0;
 }

@@ -161,12 +161,17 @@ static int journal_layer(struct rosnap_ctx *ctx, struct journal *j,
 	return r;
 }
 
-/* With the device suspended, its store is complete: copy it. */
+/*
+ * Copy the store into the journal: live, a first copy while the device
+ * runs; then, with the device suspended and its store complete, only
+ * what changed since (the root stays frozen for that alone).
+ */
 static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
-			struct journal *j)
+			struct journal *j, bool live)
 {
-	char type[32], status[256];
+	char type[32], status[256], size[32];
 	struct snap_status st;
+	uint64_t written;
 	int src, r;
 
 	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
@@ -185,10 +190,20 @@ static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY | O_DIRECT);
 	if (src < 0)
 		return src;
+	if (live) {
+		r = journal_precopy(ctx, j, src, st.allocated * SECTOR_SIZE);
+		close(src);
+		return r;
+	}
 	j->h.data_bytes = st.allocated * SECTOR_SIZE;
-	r = journal_fill(ctx, j, src, j->h.data_bytes);
+	r = journal_fill(ctx, j, src, j->h.data_bytes, &written);
 	close(src);
-	return r < 0 ? r : journal_set_state(ctx, j, JOURNAL_MERGING);
+	if (r < 0)
+		return r;
+	rosnap_format_size(written, size, sizeof(size));
+	log_info(ctx, "copied into the journal, suspended: %s of the store "
+		 "(what changed since the first copy)", size);
+	return journal_set_state(ctx, j, JOURNAL_MERGING);
 }
 
 struct merge_start {
@@ -207,7 +222,7 @@ static int merge_start_frozen(struct rosnap_ctx *ctx, void *data)
 	int r = 0;
 
 	if (ms->j)
-		r = journal_copy(ctx, ms->d, ms->j);
+		r = journal_copy(ctx, ms->d, ms->j, false);
 	if (r == 0)
 		r = reload_top(ctx, ms->d, "snapshot-merge", ms->m->devnum,
 			       ms->d->chunk_bytes);
@@ -272,7 +287,10 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 					   d->cow.bytes + d->chunk_bytes, &j);
 		if (r < 0)
 			return r;
-		r = journal_layer(ctx, &j, mname, &u, &m);
+		/* Most of the copy, while the device runs. */
+		r = journal_copy(ctx, d, &j, true);
+		if (r == 0)
+			r = journal_layer(ctx, &j, mname, &u, &m);
 		if (r < 0)
 			goto fail;
 	} else {

@@ -28,10 +28,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -129,8 +131,17 @@ static bool still_suspended(struct rosnap_ctx *ctx, const char *name)
 	return dm_info(ctx, name, &info) == 0 && info.suspended;
 }
 
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 {
+	uint64_t frozen;
 	int r;
 
 	if (ctx->lock_depth == 0) {
@@ -162,6 +173,7 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 		marker_clear(ctx);
 		return r;
 	}
+	frozen = now_us();
 	test_pause(ctx, t->what, "suspended");
 	if (t->frozen)
 		r = t->frozen(ctx, t->data);
@@ -180,6 +192,9 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 		dm_clear(ctx, t->name);
 		dm_resume(ctx, t->name, t->vis);
 	}
+	frozen = now_us() - frozen;
+	log_info(ctx, "%s: %s was suspended for %" PRIu64 ".%03" PRIu64 " s",
+		 t->what, t->name, frozen / 1000000, frozen / 1000 % 1000);
 	/*
 	 * Before the held messages go out (the application may block on
 	 * them): a marker must not outlive the transition it names.  One

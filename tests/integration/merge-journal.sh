@@ -46,8 +46,20 @@ step "merge through a journal"
 rm -f /tmp/stop
 writer /mnt/jm/log /tmp/stop &
 wpid=$!
-rosnap merge jm --journal /mnt/jd/journal --no-wait 2>/tmp/err || fail "merge: $(cat /tmp/err)"
+rosnap merge jm --journal /mnt/jd/journal --no-wait -v 2>/tmp/err || fail "merge: $(cat /tmp/err)"
 grep -q "power fails" /tmp/err && fail "power-loss warning with a journal"
+# Most of the copy is made while the device runs: suspended, only what
+# changed since is written (here what the writer appended meanwhile),
+# far less than the 48M of changes.
+frozen=$(sed -n 's/.*copied into the journal, suspended: \([0-9.]*[BKMGT]\) of the store.*/\1/p' /tmp/err)
+[ -n "$frozen" ] || fail "no word of the suspended copy: $(cat /tmp/err)"
+grep 'suspended' /tmp/err
+awk -v s="$frozen" 'BEGIN {
+	n = s + 0; u = substr(s, length(s))
+	m = u == "K" ? 1024 : u == "M" ? 1048576 : u == "G" ? 1073741824 : 1
+	exit !(n * m < 8 * 1048576) }' || fail "the suspended copy wrote $frozen, not only what changed"
+grep -q "merge-start: jm was suspended for [0-9]*\.[0-9]* s" /tmp/err ||
+	fail "no word of how long jm was suspended: $(cat /tmp/err)"
 case $(json_value jm journal) in
 /mnt/jd/journal) ;;
 *) fail "status journal: $(json_value jm journal)" ;;
