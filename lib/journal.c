@@ -378,6 +378,7 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 {
 	struct stat st;
 	uint64_t size;
+	bool wrote;
 	int r;
 
 	memset(j, 0, sizeof(*j));
@@ -434,12 +435,15 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 			log_err(ctx, "cannot make room for the journal %s: %s", path,
 				strerror(-r));
 	}
+	/* A device found unfit is left as it was: nothing was written. */
+	wrote = r == 0 || !j->blkdev;
 	if (r == 0)
 		r = write_header(ctx, j);
 	if (r == 0 && !j->blkdev)
 		r = fsync_dir(path);
 	if (r < 0) {
-		journal_remove(ctx, j);
+		if (wrote)
+			journal_remove(ctx, j);
 		journal_close(j);
 	}
 	return r;
@@ -482,8 +486,9 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 		size_t want = bytes - done < COPY_BLOCK ? (size_t)(bytes - done) :
 							 COPY_BLOCK;
 
+		/* Whole blocks, or a hash would stand for other bytes. */
 		n = pread(src, buf, want, (off_t)done);
-		if (n <= 0) {
+		if (n != (ssize_t)want) {
 			r = n < 0 ? -errno : -EIO;
 			break;
 		}
@@ -521,14 +526,20 @@ int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
 	j->copied = 0;
 	j->nsums = (bytes + COPY_BLOCK - 1) / COPY_BLOCK;
 	j->sums = calloc(j->nsums ? j->nsums : 1, sizeof(*j->sums));
-	if (!j->sums || getrandom(j->key, sizeof(j->key), 0) != (ssize_t)sizeof(j->key)) {
+	if (!j->sums || getrandom(j->key, sizeof(j->key), GRND_NONBLOCK) !=
+				(ssize_t)sizeof(j->key)) {
 		/* No first copy: the frozen one copies everything. */
+		log_dbg(ctx, "no first copy of the store (%s)",
+			j->sums ? "no random key yet" : "out of memory");
 		free(j->sums);
 		j->sums = NULL;
 		j->nsums = 0;
 		return 0;
 	}
 	r = copy_blocks(j, src, bytes, true, &written);
+	/* On the disk now, not in the page cache for the frozen sync. */
+	if (r == 0 && fdatasync(j->fd) < 0)
+		r = -errno;
 	if (r < 0) {
 		log_err(ctx, "cannot copy the changes into the journal %s: %s",
 			j->path, strerror(-r));

@@ -229,6 +229,20 @@ static int merge_start_frozen(struct rosnap_ctx *ctx, void *data)
 	return r;
 }
 
+/* Does name's live table merge from the layer m? */
+static bool merge_is_live(struct rosnap_ctx *ctx, const char *name,
+			  const struct cow *m)
+{
+	struct rosnap_device *cur;
+	bool live;
+
+	if (!m->have_dm || device_read(ctx, name, &cur) < 0)
+		return false;
+	live = cur->state == ROSNAP_STATE_MERGING && cur->cow.devnum == m->devnum;
+	rosnap_device_unref(cur);
+	return live;
+}
+
 static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		       const struct rosnap_merge_opts *opts)
 {
@@ -323,18 +337,22 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	return 0;
 fail:
 	/*
-	 * A layer that cannot go is read by a live merge table (the kernel
-	 * swapped it in, then failed the resume): that merge goes on, so
-	 * the origin stays writable and its journal stays.
+	 * If the kernel swapped the merging table in and then failed the
+	 * resume, that merge goes on: the origin stays writable, and the
+	 * journal and the layer over it stay.  Otherwise the journal goes,
+	 * marked "copying" first so that, should removing it fail, nothing
+	 * ever replays it.
 	 */
-	live = cow_destroy(ctx, &m) < 0;
+	live = merge_is_live(ctx, d->name, &m);
+	if (!live)
+		cow_destroy(ctx, &m);
 	if (ofd >= 0) {
 		if (!live)
 			blkdev_set_ro(ofd, true);
 		close(ofd);
 	}
 	if (j.fd >= 0) {
-		if (!live)
+		if (!live && journal_set_state(ctx, &j, JOURNAL_COPYING) == 0)
 			journal_remove(ctx, &j);
 		journal_close(&j);
 	}

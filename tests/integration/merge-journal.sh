@@ -41,6 +41,14 @@ echo x >/mnt/jd/exists
 unchanged expect_fail 4 "journal /mnt/jd/exists already exists.*rosnap recover" rosnap merge jm --journal /mnt/jd/exists
 unchanged expect_fail 2 "needs an absolute path" rosnap merge jm --journal relative
 unchanged expect_fail 2 "journal .*a RAM disk|is on .*zram" rosnap merge jm --journal "$(json_value jm cow_device)"
+# A device too small for the copy is refused, and left as it was: it may
+# be some other disk, named by mistake.
+dd if=/dev/urandom of=/dev/vdd bs=4k count=1 conv=fsync 2>/dev/null
+dmsetup create tiny --table "0 2048 linear /dev/vdd 0" && dmsetup mknodes tiny || fail "dmsetup create tiny"
+before=$(sum_of /dev/mapper/tiny)
+expect_fail 7 "journal device /dev/mapper/tiny is too small" rosnap merge jm --journal /dev/mapper/tiny
+assert_eq "$(sum_of /dev/mapper/tiny)" "$before" "a journal device found too small"
+dmsetup remove tiny
 
 step "merge through a journal"
 rm -f /tmp/stop
