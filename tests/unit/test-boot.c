@@ -285,6 +285,14 @@ static void unit_names(void **state)
 			 -ENOSPC);
 }
 
+static void root_path_eq(const char *spec, const char *want)
+{
+	char buf[128];
+
+	assert_int_equal(boot_root_path(spec, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
 static void root_paths(void **state)
 {
 	static const char *const bad[] = {
@@ -295,21 +303,14 @@ static void root_paths(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(boot_root_path("UUID=ab-12", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-uuid/ab-12");
-	assert_int_equal(boot_root_path("PARTLABEL=root", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-partlabel/root");
-	assert_int_equal(boot_root_path("block:/dev/sda2", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/sda2");
+	root_path_eq("UUID=ab-12", "/dev/disk/by-uuid/ab-12");
+	root_path_eq("PARTLABEL=root", "/dev/disk/by-partlabel/root");
+	root_path_eq("block:/dev/sda2", "/dev/sda2");
 	/* Any label, named as udev names its link: never a path of its own. */
-	assert_int_equal(boot_root_path("LABEL=my root", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-label/my\\x20root");
-	assert_int_equal(boot_root_path("LABEL=a/../b", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-label/a\\x2f..\\x2fb");
-	assert_int_equal(boot_root_path("LABEL=$(x)", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-label/\\x24\\x28x\\x29");
-	assert_int_equal(boot_root_path("PARTLABEL=d\xc3\xa9j\xc3\xa0", buf, sizeof(buf)), 0);
-	assert_string_equal(buf, "/dev/disk/by-partlabel/d\xc3\xa9j\xc3\xa0");
+	root_path_eq("LABEL=my root", "/dev/disk/by-label/my\\x20root");
+	root_path_eq("LABEL=a/../b", "/dev/disk/by-label/a\\x2f..\\x2fb");
+	root_path_eq("LABEL=$(x)", "/dev/disk/by-label/\\x24\\x28x\\x29");
+	root_path_eq("PARTLABEL=d\xc3\xa9j\xc3\xa0", "/dev/disk/by-partlabel/d\xc3\xa9j\xc3\xa0");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(boot_root_path(bad[i], buf, sizeof(buf)), -EINVAL);
 }
