@@ -196,6 +196,12 @@ wait_state() { # NAME STATE [SECONDS]
 # ROSNAP_TEST_BOOT one higher.
 powercut() {
 	echo "powercut $TEST_NAME" >/dev/ttyS1
+	# echo returns once the line is in the tty's buffer; the reset would
+	# lose what the serial port has not sent yet (a boot test's marker was
+	# lost this way in CI).  Setting the port's own mode again waits until
+	# all of it is sent: stty applies settings with TCSADRAIN.
+	stty -F /dev/ttyS1 "$(stty -F /dev/ttyS1 -g)" ||
+		fail "cannot drain the results port before the power cut"
 	echo 1 >/proc/sys/kernel/sysrq
 	echo b >/proc/sysrq-trigger
 	sleep 60
