@@ -254,11 +254,19 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
+/* Whether path is on a filesystem that lives in RAM (tmpfs, ramfs). */
+static bool in_ram_fs(const char *path)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 &&
+	       (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC);
+}
+
 /* The block device holding path, or path itself if it is one. */
 static int place_device(struct rosnap_ctx *ctx, const char *path, dev_t *dev,
 			bool *is_blkdev)
 {
-	struct statfs sfs;
 	struct stat st;
 	char *copy;
 	int r;
@@ -273,8 +281,7 @@ static int place_device(struct rosnap_ctx *ctx, const char *path, dev_t *dev,
 	if (!copy)
 		return -ENOMEM;
 	r = stat(dirname(copy), &st) < 0 ? -errno : 0;
-	if (r == 0 && statfs(copy, &sfs) == 0 &&
-	    (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC)) {
+	if (r == 0 && in_ram_fs(copy)) {
 		log_err(ctx, "journal %s would be in RAM (%s is a tmpfs) and "
 			"would not survive a power cut; put it on a disk",
 			path, copy);
@@ -297,6 +304,7 @@ int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 			dev_t origin, dev_t top, const char *name)
 {
 	char names[32][32], okname[64], tkname[64], kname[64];
+	char file[PATH_MAX];
 	struct stat st;
 	bool is_blkdev;
 	dev_t dev;
@@ -336,6 +344,15 @@ int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 		    strncmp(names[i], "ram", 3) == 0) {
 			log_err(ctx, "journal %s is on /dev/%s, a RAM disk; it "
 				"would not survive a power cut", path, names[i]);
+			return -EINVAL;
+		}
+		/* The stack ends at a loop image on a tmpfs: no disk under it. */
+		if (strncmp(names[i], "loop", 4) == 0 &&
+		    loop_backing_file(ctx, names[i], file, sizeof(file)) == 0 &&
+		    in_ram_fs(file)) {
+			log_err(ctx, "journal %s is on /dev/%s, whose image %s "
+				"is in RAM (a tmpfs); it would not survive a power "
+				"cut; put it on a disk", path, names[i], file);
 			return -EINVAL;
 		}
 	}

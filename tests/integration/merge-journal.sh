@@ -2,7 +2,8 @@
 # A journaled merge, live: the store is copied to the journal first, the
 # RAM is given back at once, the merge reads the journal, and the journal
 # is gone afterwards.  Journals on the origin, on the device itself (also
-# through a loop image kept on it), in RAM, or already existing are
+# through a loop image kept on it), in RAM (also through a loop image on
+# a tmpfs), or already existing are
 # refused with nothing changed.
 # modes: plain udev
 . /tests/lib.sh
@@ -36,6 +37,18 @@ umount /mnt/jl
 unchanged expect_fail 2 "journal $loop is on jm itself" rosnap merge jm --journal "$loop"
 losetup -d "$loop"
 rm /mnt/jm/img
+# ... and one whose image is on a tmpfs is in RAM, as a device or as a
+# filesystem.
+dd if=/dev/zero of=/tmp/img bs=1M count=8 2>/dev/null
+loop=$(losetup -f --show /tmp/img) || fail "losetup"
+mkfs.ext4 -q "$loop" && mount "$loop" /mnt/jl || fail "mkfs on $loop"
+unchanged expect_fail 2 "journal /mnt/jl/j is on $loop, whose image /tmp/img is in RAM" \
+	rosnap merge jm --journal /mnt/jl/j
+umount /mnt/jl
+unchanged expect_fail 2 "journal $loop is on $loop, whose image /tmp/img is in RAM" \
+	rosnap merge jm --journal "$loop"
+losetup -d "$loop"
+rm /tmp/img
 unchanged expect_fail 3 "the directory /mnt/jd/nodir does not exist" rosnap merge jm --journal /mnt/jd/nodir/j
 echo x >/mnt/jd/exists
 unchanged expect_fail 4 "journal /mnt/jd/exists already exists.*rosnap recover" rosnap merge jm --journal /mnt/jd/exists
