@@ -117,7 +117,7 @@ $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 
 $(BUILD)/cmd/%.o: cmd/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fPIE -pthread $(CMD_PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) -fPIE $(CMD_PKG_CFLAGS) -c -o $@ $<
 
 $(LIBSO): $(LIB_OBJS) lib/librosnap.sym
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/librosnap.sym \
@@ -133,7 +133,7 @@ $(BUILD)/librosnap.a: $(LIB_OBJS)
 
 $(BUILD)/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
 	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) -L$(BUILD) \
-		-lrosnap $(CMD_PKG_LIBS) -pthread
+		-lrosnap $(CMD_PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librosnap.a $(FLAGS_STAMP)
 	@mkdir -p $(@D)

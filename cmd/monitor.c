@@ -6,19 +6,19 @@
  *
  * Watches rosnap devices in the foreground (for systemd).  The kernel
  * raises a device-mapper event when a snapshot is invalidated or its
- * table changes: a thread per device waits for those.  Usage grows with
+ * table changes: a child process per device waits for those.  Usage grows with
  * no event (overflow included), so the store's use is also read every
  * --interval seconds; a level is reported once per crossing.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -36,11 +36,20 @@ static const char *level_name(int level)
 
 #define MAX_WATCHED 64
 
+/* Why the monitor does not grow a store: each reported when it begins. */
+enum no_growth {
+	GROWS,
+	AT_MAX,            /* --grow-max reached */
+	NO_MEMORY,         /* growing would go below --min-free */
+	GROW_FAILED,       /* the library refused: not tried again */
+};
+
 struct watched {
 	char name[128];
 	int level;
+	enum no_growth no_growth;
 	bool seen;         /* found in this round */
-	bool thread;       /* an event thread is waiting on it */
+	pid_t waiter;      /* the child waiting for its events, or 0 */
 };
 
 static struct watched watched[MAX_WATCHED];
@@ -50,6 +59,8 @@ static volatile sig_atomic_t stopping;
 static struct rosnap_monitor_settings set;
 static bool wall_critical;
 static bool memory_low;
+static bool once;  /* --once: one round, no event waiters */
+static pid_t monitor_pid;
 
 /* Wake the main loop (async-signal-safe); a full pipe wakes it anyway. */
 static void wake(void)
@@ -84,55 +95,45 @@ static void report(int priority, const char *fmt, ...)
 		fprintf(stderr, "rosnap monitor: %s\n", msg);
 }
 
-struct waiter_arg {
-	struct rosnap_ctx *ctx;
-	char name[128];
-};
-
 /*
- * Wait for device-mapper events on one device; each one wakes the loop.
- * It only waits on device-mapper, with the main context (libdevmapper's
- * log hook points at it: no context of its own to free under it).
+ * Wait for device-mapper events on one device, in a child process; each
+ * event wakes the main loop through the pipe.  A process, not a thread:
+ * libdevmapper's state and the context are not thread-safe, and the main
+ * loop calls into them meanwhile.  The child dies with the monitor, and
+ * ends by itself when the device goes; either way the interval still
+ * reads every store.
  */
-static void *waiter(void *p)
+static void start_waiter(struct rosnap_ctx *ctx, struct watched *w,
+			 pid_t monitor)
 {
-	struct waiter_arg *a = p;
 	uint32_t nr = 0;
+	pid_t pid;
 
-	while (!stopping && rosnap_wait_event(a->ctx, a->name, &nr) == 0)
+	pid = fork();
+	if (pid != 0) {
+		w->waiter = pid > 0 ? pid : 0;
+		return;
+	}
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
+		_exit(0);
+	while (rosnap_wait_event(ctx, w->name, &nr) == 0)
 		wake();
 	wake();
-	free(a);
-	return NULL;
+	_exit(0);
 }
 
-static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
+/* Reap children: hooks, wall, and waiters (to be started again). */
+static void reap(int flags)
 {
-	struct waiter_arg *a = malloc(sizeof(*a));
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t t;
+	pid_t pid;
+	int i;
 
-	if (!a)
-		return;
-	a->ctx = ctx;
-	snprintf(a->name, sizeof(a->name), "%s", w->name);
-	/*
-	 * The waiter takes no signals: they go to the main thread, where
-	 * SIGTERM stops the loop and librosnap defers the rest while it
-	 * changes a device (a signal taken by a waiter would kill the
-	 * monitor with a store half grown).
-	 */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, waiter, a) == 0)
-		w->thread = true;
-	else
-		free(a);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while ((pid = waitpid(-1, NULL, flags)) > 0 || (pid < 0 && errno == EINTR))
+		for (i = 0; i < nwatched; i++)
+			if (pid > 0 && watched[i].waiter == pid)
+				watched[i].waiter = 0;
 }
 
 static void setenv_u64(const char *key, uint64_t v)
@@ -206,28 +207,58 @@ static const int level_priority[] = {
 	[ROSNAP_LEVEL_INVALID] = LOG_ALERT, [L_GONE] = LOG_INFO,
 };
 
-/* Grow at warn, if allowed and memory allows; true if it grew. */
-static bool maybe_grow(struct rosnap_ctx *ctx, struct rosnap_device *d,
-		       uint64_t avail)
+/* Say once why a store stops growing. */
+static void no_growth(struct watched *w, enum no_growth why, uint64_t avail)
 {
-	uint64_t size = rosnap_device_get_cow_size(d);
-	char by[32], to[32];
+	char max[32];
 
-	if (!set.grow_by || set.grow_by > set.grow_max ||
-	    size > set.grow_max - set.grow_by)
-		return false;
-	if (avail < set.min_free_bytes || avail - set.min_free_bytes < set.grow_by) {
+	if (w->no_growth == why)
+		return;
+	w->no_growth = why;
+	rosnap_format_size(set.grow_max, max, sizeof(max));
+	if (why == AT_MAX)
+		report(LOG_WARNING, "%s: not growing its store: it is at "
+		       "--grow-max (%s)", w->name, max);
+	else if (why == NO_MEMORY)
 		report(LOG_WARNING, "%s: not growing its store: only %lluM of "
-		       "memory available", rosnap_device_get_name(d),
+		       "memory available", w->name,
 		       (unsigned long long)(avail >> 20));
+	else if (why == GROW_FAILED)
+		report(LOG_WARNING, "%s: growing its store failed; the monitor "
+		       "will not try again", w->name);
+}
+
+/*
+ * Grow at warn, by --grow-by or what is left below --grow-max, if memory
+ * allows; true if it grew.
+ */
+static bool maybe_grow(struct rosnap_ctx *ctx, struct rosnap_device *d,
+		       struct watched *w, uint64_t avail)
+{
+	uint64_t size = rosnap_device_get_cow_size(d), by = set.grow_by;
+	char bys[32], to[32];
+
+	if (!set.grow_by || w->no_growth == GROW_FAILED)
+		return false;
+	if (size >= set.grow_max || set.grow_max - size < ROSNAP_MIN_GROW_BYTES) {
+		no_growth(w, AT_MAX, avail);
 		return false;
 	}
-	if (rosnap_grow(ctx, rosnap_device_get_name(d), set.grow_by) < 0)
+	if (by > set.grow_max - size)
+		by = (set.grow_max - size) & ~4095ULL;
+	if (avail < set.min_free_bytes || avail - set.min_free_bytes < by) {
+		no_growth(w, NO_MEMORY, avail);
 		return false;
-	rosnap_format_size(set.grow_by, by, sizeof(by));
-	rosnap_format_size(size + set.grow_by, to, sizeof(to));
+	}
+	if (rosnap_grow(ctx, rosnap_device_get_name(d), by) < 0) {
+		no_growth(w, GROW_FAILED, avail);
+		return false;
+	}
+	w->no_growth = GROWS;
+	rosnap_format_size(by, bys, sizeof(bys));
+	rosnap_format_size(size + by, to, sizeof(to));
 	report(LOG_NOTICE, "%s: grew its store by %s to %s",
-	       rosnap_device_get_name(d), by, to);
+	       rosnap_device_get_name(d), bys, to);
 	return true;
 }
 
@@ -269,11 +300,11 @@ static void check_device(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	if (!w)
 		return;
 	w->seen = true;
-	if (!w->thread)
-		start_waiter(ctx, w);
+	if (!w->waiter && !once)
+		start_waiter(ctx, w, monitor_pid);
 	level = rosnap_device_get_level(d, &set, &pct);
 	if (level == ROSNAP_LEVEL_WARN || level == ROSNAP_LEVEL_CRITICAL) {
-		if (maybe_grow(ctx, d, avail) && rosnap_device_refresh(d) == 0)
+		if (maybe_grow(ctx, d, w, avail) && rosnap_device_refresh(d) == 0)
 			level = rosnap_device_get_level(d, &set, &pct);
 	}
 	if (level == w->level)
@@ -319,6 +350,7 @@ static void check_memory(uint64_t avail)
 	if (set.exec && fork() == 0) {
 		setenv("ROSNAP_NAME", "", 1);
 		setenv("ROSNAP_LEVEL", low ? "memory-low" : "memory-ok", 1);
+		setenv("ROSNAP_PREVIOUS_LEVEL", low ? "memory-ok" : "memory-low", 1);
 		setenv_u64("ROSNAP_MEM_AVAILABLE_BYTES", avail);
 		execl(set.exec, set.exec, (char *)NULL);
 		_exit(127);
@@ -345,10 +377,11 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 		if (watched[i].seen)
 			continue;
 		report(LOG_INFO, "%s is gone", watched[i].name);
+		if (watched[i].waiter)
+			kill(watched[i].waiter, SIGKILL);
 		watched[i--] = watched[--nwatched];
 	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	reap(WNOHANG);
 }
 
 int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
@@ -370,7 +403,7 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	const char *config = "/etc/rosnap/boot.conf";
 	struct rosnap_boot *boot = NULL;
 	unsigned long interval = 2, pct;
-	bool exit_now = false, once = false;
+	bool exit_now = false;
 	struct rosnap_monitor_settings o = { 0 };
 	bool have[7] = { false };
 	struct sigaction sa;
@@ -423,6 +456,10 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 						   "seconds, 1 to 3600", optarg);
 			break;
 		case 'f':
+			/* The default may be missing; a file asked for may not. */
+			if (access(optarg, R_OK) < 0)
+				return usage_error("monitor", "--config %s: %s",
+						   optarg, strerror(errno));
 			config = optarg;
 			break;
 		case '1':
@@ -481,6 +518,7 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	       optind < argc ? " " : " every rosnap device",
 	       optind < argc ? argv[optind] : "", set.warn_percent,
 	       set.critical_percent, set.grow_by ? ", growing the store" : "");
+	monitor_pid = getpid();
 	pfd.fd = wake_pipe[0];
 	pfd.events = POLLIN;
 	while (!stopping) {
@@ -491,6 +529,12 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 			while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
 				;
 	}
+	for (c = 0; c < nwatched; c++)
+		if (watched[c].waiter)
+			kill(watched[c].waiter, SIGKILL);
+	/* --once returns when the programs it ran have ended. */
+	if (once)
+		reap(0);
 	if (stopping)
 		report(LOG_INFO, "stopping");
 	rosnap_boot_unref(boot);

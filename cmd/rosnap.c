@@ -156,7 +156,7 @@ static const struct {
 	  "  -G, --grow-max SIZE      ... up to SIZE in all, memory permitting\n"
 	  "  -i, --interval SECONDS   how often to read the store's use (default 2)\n"
 	  "  -f, --config FILE        settings file (default /etc/rosnap/boot.conf)\n"
-	  "      --once               one round, then exit\n" },
+	  "      --once               one round, then exit (after its hooks)\n" },
 	{ "boot",
 	  "Usage: rosnap boot [ROOT] [OPTIONS]\n"
 	  "\n"

@@ -227,10 +227,12 @@ int rosnap_recover(struct rosnap_ctx *ctx, const char *path,
 		   void *userdata);
 
 /*
- * Enlarge a device's store by bytes, live, with one more RAM device of
- * the same kind (up to 32 in all).  A store that has overflowed stays
- * overflowed (the kernel's doing): grow before.
+ * Enlarge a device's store by bytes (at least ROSNAP_MIN_GROW_BYTES),
+ * live, with one more RAM device of the same kind (up to 32 in all).  A
+ * store that has overflowed stays overflowed (the kernel's doing): grow
+ * before.
  */
+#define ROSNAP_MIN_GROW_BYTES ((uint64_t)1 << 20)
 int rosnap_grow(struct rosnap_ctx *ctx, const char *name, uint64_t bytes);
 /*
  * Block until the kernel raises a device-mapper event on the device

@@ -584,7 +584,7 @@ _public_ int rosnap_grow(struct rosnap_ctx *ctx, const char *name,
 
 	uint64_t total;
 
-	if (bytes < MIN_COW_BYTES) {
+	if (bytes < ROSNAP_MIN_GROW_BYTES) {
 		log_err(ctx, "growing by less than 1M is not worth it");
 		return -EINVAL;
 	}

@@ -222,6 +222,17 @@ slow_disk() {
 # Start "rosnap monitor ARGS..." with a hook that logs each call to
 # /tmp/hook.log as "LEVEL PREVIOUS NAME STATE PERCENT DEVICE" (DEVICE
 # "none" when unset); its log in /tmp/mon.log, its pid in $mon.
+# Wait until FILE has a line matching PATTERN (a monitor's report in
+# /tmp/mon.log, a hook call in /tmp/hook.log): wait_line FILE PATTERN WHAT
+wait_line() {
+	n=0
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 300 ] || fail "no $3 in $1 after 60 s: $(cat "$1" 2>/dev/null)"
+		sleep 0.2
+	done
+}
+
 monitor_with_hook() { # ARGS...
 	cat >/tmp/hook <<'HOOK'
 #!/bin/sh

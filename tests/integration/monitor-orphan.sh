@@ -10,22 +10,12 @@ wipe /dev/vdc
 rosnap create /dev/vdc --name mo --ram 16M --backend zram >/dev/null || fail "create"
 monitor_with_hook mo --warn 30 --critical 90 --interval 1
 
-# Wait until the hook log has a line matching PATTERN.
-hooked() { # PATTERN
-	n=0
-	until grep -q "$1" /tmp/hook.log 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt 300 ] || { cat /tmp/mon.log /tmp/hook.log; fail "no hook call matching '$1'"; }
-		sleep 0.2
-	done
-}
-
 step "warn"
 dd if=/dev/urandom of=/dev/mapper/mo bs=1M count=8 conv=fsync 2>/dev/null
-hooked "^warn ok mo active [0-9]* /dev/mapper/mo$"
+wait_line /tmp/hook.log "^warn ok mo active [0-9]* /dev/mapper/mo$" "hook call"
 step "the snapshot goes, its store stays"
 dmsetup remove mo || fail "dmsetup remove"
-hooked "^ok warn mo incomplete [0-9]* none$"
+wait_line /tmp/hook.log "^ok warn mo incomplete [0-9]* none$" "hook call"
 kill $mon
 wait $mon
 rosnap remove mo || fail "remove the leftover"

@@ -21,16 +21,6 @@ hooked() { # N SECONDS
 	done
 }
 
-# Wait until the monitor's log has a line matching PATTERN.
-logged() { # PATTERN WHAT
-	n=0
-	until grep -q "$1" /tmp/mon.log; do
-		n=$((n + 1))
-		[ $n -lt 100 ] || fail "no report of $2: $(cat /tmp/mon.log)"
-		sleep 0.2
-	done
-}
-
 # No sleeps between the steps: a crossing reported twice shows up in the
 # whole run's log, checked once the device is gone (the monitor's rounds
 # keep coming while the later steps run, at one a second).
@@ -43,7 +33,7 @@ hooked 2 20
 step "overflow"
 dd if=/dev/urandom of=/dev/mapper/mt bs=1M count=8 seek=12 conv=fsync 2>/dev/null
 hooked 3 20
-logged "mt: store full (overflow)" "the overflow"
+wait_line /tmp/mon.log "mt: store full (overflow)" "the overflow"
 
 step "a merge under the monitor"
 rosnap merge mt 2>/dev/null || fail "merge of the overflowed store"
@@ -52,7 +42,7 @@ step "removal under the monitor"
 rosnap remove mt || fail "remove"
 # The round that finds the device gone comes after the one that reported
 # "ok": any report repeated by a later reading is in the log by then.
-logged "mt is gone" "the removal"
+wait_line /tmp/mon.log "mt is gone" "the removal"
 kill -0 $mon || fail "the monitor died with its device"
 cat /tmp/hook.log
 # LEVEL PREVIOUS NAME STATE; back to ok, the state may be either.
