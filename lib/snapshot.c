@@ -609,7 +609,7 @@ _public_ int rosnap_grow(struct rosnap_ctx *ctx, const char *name,
 	if (d->state != ROSNAP_STATE_ACTIVE && d->state != ROSNAP_STATE_OVERFLOW) {
 		log_err(ctx, "%s is %s; only an active store grows", d->name,
 			rosnap_state_name(d->state));
-		r = -EINVAL;
+		r = d->state == ROSNAP_STATE_MERGING ? -EBUSY : -EINVAL;
 		goto out;
 	}
 	if (d->cow.bytes > total - bytes) {
