@@ -45,17 +45,11 @@ unchanged expect_fail 2 "--by" rosnap grow g
 unchanged expect_fail 3 "nosuch is not a rosnap device" rosnap grow nosuch --by 8M
 assert_eq "$(json_value g cow_size_bytes)" $((8 << 20)) "the store's size after the refusals"
 rosnap remove g || fail "remove"
-# A merge that lasts: 400 chunks apart from each other on a slow disk, each
-# merged on its own.
+# A merge that lasts: chunks apart from each other, on a slow disk.
 wipe /dev/vdc
 slow_disk /dev/vdc slowvdc 20
 rosnap create /dev/mapper/slowvdc --name gm --ram 8M >/dev/null || fail "create gm"
-i=0
-while [ $i -lt 400 ]; do
-	dd if=/dev/urandom of=/dev/mapper/gm bs=4K seek=$((i * 2)) count=1 2>/dev/null
-	i=$((i + 1))
-done
-sync
+scattered_writes /dev/mapper/gm 400
 rosnap merge gm --no-wait 2>/dev/null || fail "merge"
 assert_eq "$(json_value gm state)" merging "the state after merge --no-wait"
 unchanged expect_fail 4 "gm is merging; only an active store grows" rosnap grow gm --by 8M

@@ -208,6 +208,19 @@ powercut() {
 	fail "still running after the power cut"
 }
 
+# Write COUNT 4K chunks, each apart from the next (every other chunk from
+# the start): the kernel merges them one at a time, so on a slow disk a
+# merge of them lasts.  scattered_writes DEVICE COUNT
+scattered_writes() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		dd if=/dev/urandom of="$1" bs=4K seek=$((i * 2)) count=1 2>/dev/null ||
+			fail "writing chunk $i of $1"
+		i=$((i + 1))
+	done
+	sync
+}
+
 # A disk whose writes each take MS milliseconds (dm-delay): a merge into
 # it lasts long enough to act on while it runs, whatever the machine's
 # speed.  Make its filesystem on DISK first.  slow_disk DISK NAME MS

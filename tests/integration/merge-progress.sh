@@ -1,0 +1,43 @@
+#!/bin/sh
+# rosnap merge draws a progress bar on a terminal: redrawn in place as the
+# merge goes, up to 100%, with its rate and time left, ended by a newline;
+# with stderr not a terminal, no bar at all.
+# modes: plain
+. /tests/lib.sh
+trap 'remove_all; dmsetup remove slowvdc 2>/dev/null' EXIT
+
+wipe /dev/vdc
+slow_disk /dev/vdc slowvdc 20
+merge_in() { # HOW: on a terminal (script(1)), or into a file
+	rosnap create /dev/mapper/slowvdc --name pb --ram 16M >/dev/null || fail "create"
+	scattered_writes /dev/mapper/pb 300
+	want=$(sum_of /dev/mapper/pb)
+	case $1 in
+	terminal) script -q -e -c "rosnap merge pb && echo after-the-merge" \
+		/tmp/ts >/dev/null </dev/null ||
+		fail "merge on a terminal: $(cat /tmp/ts)" ;;
+	file) rosnap merge pb 2>/tmp/ts || fail "merge: $(cat /tmp/ts)" ;;
+	esac
+	assert_eq "$(sum_of /dev/mapper/slowvdc)" "$want" "the merged origin"
+	rosnap remove pb || fail "remove"
+}
+
+step "on a terminal"
+merge_in terminal
+# Each redraw begins with a carriage return: one line per redraw.
+tr '\r' '\n' </tmp/ts | grep 'pb \[.*\] *[0-9]*% .*/s ETA [0-9-]*:[0-9-]*' >/tmp/bars ||
+	fail "no progress bar: $(od -c /tmp/ts | head -n 20)"
+cat /tmp/bars
+[ "$(sort -u /tmp/bars | wc -l)" -ge 3 ] || fail "the bar was not redrawn as the merge went"
+tail -n 1 /tmp/bars | grep -q '\[##############################\] 100% .* ETA 0:00' ||
+	fail "the last bar is not at 100%: $(tail -n 1 /tmp/bars)"
+# The bar's line is ended: what comes next is on a line of its own.
+tr -d '\r' </tmp/ts | grep -q '^after-the-merge$' ||
+	fail "the bar's line is not ended: $(tr '\r' '\n' </tmp/ts | tail -n 3)"
+
+step "not on a terminal"
+merge_in file
+cat /tmp/ts
+if grep -q 'ETA' /tmp/ts || tr -d '\n' </tmp/ts | grep -q "$(printf '\r')"; then
+	fail "a progress bar drawn into a file: $(od -c /tmp/ts | head -n 20)"
+fi
