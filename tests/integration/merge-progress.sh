@@ -4,12 +4,12 @@
 # with stderr not a terminal, no bar at all.
 # modes: plain
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvdc 2>/dev/null' EXIT
+trap 'remove_all; dmsetup remove slowvdd 2>/dev/null' EXIT
 
-wipe /dev/vdc
-slow_disk /dev/vdc slowvdc 20
+wipe /dev/vdd
+slow_disk /dev/vdd slowvdd 20
 merge_in() { # HOW: on a terminal (script(1)), or into a file
-	rosnap create /dev/mapper/slowvdc --name pb --ram 16M >/dev/null || fail "create"
+	rosnap create /dev/mapper/slowvdd --name pb --ram 16M >/dev/null || fail "create"
 	scattered_writes /dev/mapper/pb 300
 	want=$(sum_of /dev/mapper/pb)
 	case $1 in
@@ -18,7 +18,7 @@ merge_in() { # HOW: on a terminal (script(1)), or into a file
 		fail "merge on a terminal: $(cat /tmp/ts)" ;;
 	file) rosnap merge pb 2>/tmp/ts || fail "merge: $(cat /tmp/ts)" ;;
 	esac
-	assert_eq "$(sum_of /dev/mapper/slowvdc)" "$want" "the merged origin"
+	assert_eq "$(sum_of /dev/mapper/slowvdd)" "$want" "the merged origin"
 	rosnap remove pb || fail "remove"
 }
 
