@@ -13,7 +13,9 @@
  * snapshot's in-memory state, which keeps the merge's progress visible in
  * the status line even for a snapshot that had overflowed.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,30 @@
 unsigned cow_block_size(enum rosnap_backend backend)
 {
 	return backend == ROSNAP_BACKEND_ZRAM ? ZRAM_BLOCK_SIZE : SECTOR_SIZE;
+}
+
+/*
+ * A RAM device made for a store is recorded as RUN_DIR/new-KNAME until a
+ * device-mapper table holds it or it is freed.  A command killed (SIGKILL)
+ * in between leaves the record; the next command frees the device if
+ * nothing holds it (cow_tidy).
+ */
+static void part_record(struct rosnap_ctx *ctx, const char *kname, bool made)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (made) {
+		fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+			       RUN_DIR "/new-%s", kname);
+		if (fd >= 0)
+			close(fd);
+		else
+			log_dbg(ctx, "cannot record %s as new: %s", kname,
+				strerror(-fd));
+	} else if (path_build(ctx, p, sizeof(p), RUN_DIR "/new-%s", kname) == 0) {
+		unlink(p);
+	}
 }
 
 static int part_new(struct rosnap_ctx *ctx, enum rosnap_backend backend,
@@ -48,8 +74,12 @@ static int part_new(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 			zram_destroy(ctx, part->id);
 		else
 			brd_release(ctx, part->id);
+		return r;
 	}
-	return r;
+	part_record(ctx, part->kname, true);
+	/* Made, in no table yet. */
+	test_pause(ctx, "store", "made");
+	return 0;
 }
 
 static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
@@ -62,6 +92,39 @@ static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 	else if (backend == ROSNAP_BACKEND_FILE &&
 		 strncmp(part->kname, "loop", 4) == 0)
 		loop_wait_detached(ctx, part->kname);
+	part_record(ctx, part->kname, false);
+}
+
+void cow_free_unheld(struct rosnap_ctx *ctx, const char *kname)
+{
+	unsigned id;
+
+	if (blkdev_holders(ctx, kname, NULL, 0) != 0)
+		return;
+	if (sscanf(kname, "zram%u", &id) == 1 && id > 0)
+		zram_destroy(ctx, id);
+	else if (sscanf(kname, "ram%u", &id) == 1)
+		brd_release(ctx, id);
+	else
+		return;
+	log_notice(ctx, "freed %s, made by a killed rosnap command", kname);
+}
+
+void cow_tidy(struct rosnap_ctx *ctx)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	if (path_build(ctx, dir, sizeof(dir), RUN_DIR) < 0 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "new-", 4) != 0)
+			continue;
+		cow_free_unheld(ctx, de->d_name + 4);
+		part_record(ctx, de->d_name + 4, false);
+	}
+	closedir(d);
 }
 
 /* The linear table joining cow->part[]; sets cow->bytes. */
@@ -93,6 +156,7 @@ static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
 {
 	struct dm_target t[COW_MAX_PARTS];
 	char params[COW_MAX_PARTS][48];
+	unsigned i;
 	int r;
 
 	if (u)
@@ -112,6 +176,8 @@ static int make_layer(struct rosnap_ctx *ctx, struct cow *cow,
 		return r;
 	}
 	cow->have_dm = true;
+	for (i = 0; i < cow->nparts; i++)
+		part_record(ctx, cow->part[i].kname, false);
 	log_dbg(ctx, "created %s (%s) over /dev/%s", cow->name, cow->uuid,
 		cow->part[0].kname);
 	return 0;
@@ -237,11 +303,12 @@ int cow_grow(struct rosnap_ctx *ctx, struct cow *cow, uint64_t bytes)
 	if (r == 0)
 		r = transition_run(ctx, &(struct transition){
 			.what = "grow", .name = cow->name, .table = t,
-			.count = cow->nparts, .new_part = p->kname,
-			.nolockfs = true, .vis = DM_HIDDEN,
+			.count = cow->nparts, .nolockfs = true, .vis = DM_HIDDEN,
 		});
-	if (r == 0)
+	if (r == 0) {
+		part_record(ctx, p->kname, false);
 		return 0;
+	}
 	log_err(ctx, "cannot grow %s: %s", cow->name, strerror(-r));
 	cow->nparts--;
 	part_free(ctx, cow->backend, p);

@@ -405,6 +405,12 @@ int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
 int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name);
 /* Add a RAM device of bytes to a live store (suspended without a freeze). */
 int cow_grow(struct rosnap_ctx *ctx, struct cow *cow, uint64_t bytes);
+/* Free a RAM device (zramN, ramN) if no device holds it, and say so. */
+void cow_free_unheld(struct rosnap_ctx *ctx, const char *kname);
+/* Free the RAM devices a killed command made and no table took. */
+void cow_tidy(struct rosnap_ctx *ctx);
+/* Undo a create killed before its device existed (under the lock). */
+void create_tidy(struct rosnap_ctx *ctx);
 /* Make a fresh store like an existing one: same backend, size, algorithm. */
 int cow_create_like(struct rosnap_ctx *ctx, const char *name,
 		    const struct cow *model, struct cow *cow);
@@ -498,7 +504,6 @@ struct transition {
 	const char *name;              /* the dm device suspended */
 	const struct dm_target *table; /* loaded before the suspend, or NULL */
 	unsigned count;
-	const char *new_part;          /* a RAM device only the new table uses */
 	bool nolockfs;                 /* a layer: no filesystem to freeze */
 	enum dm_visibility vis;
 	/* Runs while suspended; a table it loads must be its last step. */

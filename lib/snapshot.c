@@ -8,11 +8,13 @@
  * Create builds from the bottom up and undoes every step on failure, so a
  * failed create leaves the kernel as it found it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -201,6 +203,100 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 	return r;
 }
 
+/*
+ * A create under way is recorded as RUN_DIR/create-NAME, with its origin
+ * ("MAJ:MIN RO LOOP": the device, whether it was read-only before, and
+ * whether it is a loop rosnap attached), from before it makes anything
+ * until its device exists or all is undone.  A create killed (SIGKILL) in
+ * between is undone by the next command (create_tidy).  o NULL: done.
+ */
+static int create_record(struct rosnap_ctx *ctx, const char *name,
+			 const struct origin *o)
+{
+	char p[PATH_MAX], buf[64];
+	int fd, n, r = 0;
+
+	if (!o) {
+		if (path_build(ctx, p, sizeof(p), RUN_DIR "/create-%s", name) == 0)
+			unlink(p);
+		return 0;
+	}
+	n = snprintf(buf, sizeof(buf), "%u:%u %d %d\n", major(o->devnum),
+		     minor(o->devnum), o->was_ro, o->loop);
+	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+		       RUN_DIR "/create-%s", name);
+	if (fd < 0) {
+		log_err(ctx, "cannot write %s/create-%s: %s", RUN_DIR, name,
+			strerror(-fd));
+		return fd;
+	}
+	if (write(fd, buf, (size_t)n) != n)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d);
+
+/* Undo one killed create: its store, and the origin's read-only flag. */
+static void create_undo(struct rosnap_ctx *ctx, const char *name,
+			const char *record)
+{
+	struct rosnap_device *d = NULL;
+	struct dm_info_ex info;
+	unsigned maj, min;
+	int was_ro, loop, fd;
+	char kname[64];
+	bool ro;
+
+	/* Its device exists: the create got to its end. */
+	if (dm_info(ctx, name, &info) == 0)
+		return;
+	if (device_read(ctx, name, &d) == 0) {
+		if (!d->path[0])
+			remove_orphan(ctx, d);
+		rosnap_device_unref(d);
+	}
+	/* A loop rosnap attached went with the killed command's descriptor. */
+	if (sscanf(record, "%u:%u %d %d", &maj, &min, &was_ro, &loop) == 4 &&
+	    !was_ro && !loop) {
+		fd = blkdev_open(ctx, makedev(maj, min), O_RDONLY);
+		if (fd >= 0 && blkdev_get_ro(fd, &ro) == 0 && ro &&
+		    blkdev_set_ro(fd, false) == 0) {
+			if (blkdev_kname(ctx, makedev(maj, min), kname,
+					 sizeof(kname)) < 0)
+				snprintf(kname, sizeof(kname), "%u:%u", maj, min);
+			log_notice(ctx, "made /dev/%s writable again", kname);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	log_notice(ctx, "undid the creation of %s, which a killed rosnap "
+		   "command had begun", name);
+}
+
+void create_tidy(struct rosnap_ctx *ctx)
+{
+	char dir[PATH_MAX], record[64];
+	struct dirent *de;
+	DIR *dp;
+
+	if (path_build(ctx, dir, sizeof(dir), RUN_DIR) < 0 || !(dp = opendir(dir)))
+		return;
+	while ((de = readdir(dp))) {
+		const char *name = de->d_name + 7;
+
+		if (strncmp(de->d_name, "create-", 7) != 0)
+			continue;
+		if (rosnap_check_name(name, NULL) == 0 &&
+		    path_read(ctx, record, sizeof(record), RUN_DIR "/%s",
+			      de->d_name) >= 0)
+			create_undo(ctx, name, record);
+		create_record(ctx, name, NULL);
+	}
+	closedir(dp);
+}
+
 static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 			 const struct rosnap_create_opts *opts,
 			 char *name, size_t name_len)
@@ -257,9 +353,13 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	/* Whole chunks: the store allocates in chunks. */
 	ram = (ram + chunk - 1) / chunk * chunk;
 	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
-	r = cow_create(ctx, cowname, backend, ram, opts->compression, &cow);
+	r = create_record(ctx, name, &o);
 	if (r < 0)
 		goto fail_origin;
+	r = cow_create(ctx, cowname, backend, ram, opts->compression, &cow);
+	if (r < 0)
+		goto fail_record;
+	test_pause(ctx, "create", "store");
 	r = fault_inject(ctx, "cow");
 	if (r == 0)
 		r = origin_protect(ctx, &o);
@@ -267,9 +367,11 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		r = fault_inject(ctx, "protect");
 	if (r < 0)
 		goto fail_cow;
+	test_pause(ctx, "create", "protected");
 	r = load_snapshot(ctx, name, &o, &cow, chunk, &devnum);
 	if (r < 0)
 		goto fail_cow;
+	create_record(ctx, name, NULL);
 	rosnap_format_size(ram, size, sizeof(size));
 	log_info(ctx, "created /dev/mapper/%s: %s protected, changes in up to "
 		 "%s of %s", name, o.file[0] ? o.file : o.path, size,
@@ -279,6 +381,10 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	return 0;
 fail_cow:
 	cow_destroy(ctx, &cow);
+fail_record:
+	origin_close(ctx, &o, true);
+	create_record(ctx, name, NULL);
+	return r;
 fail_origin:
 	origin_close(ctx, &o, true);
 	return r;

@@ -95,14 +95,14 @@ int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	return r;
 }
 
-/* "NAME\n[KNAME\n]": the device, and a RAM device only its new table uses. */
+/* "NAME\n": the device suspended.  A RAM device only its new table uses
+ * is recorded by cow.c until that table holds it. */
 static int marker_set(struct rosnap_ctx *ctx, const struct transition *t)
 {
 	char buf[256];
 	int fd, n, r = 0;
 
-	n = snprintf(buf, sizeof(buf), "%s\n%s%s", t->name,
-		     t->new_part ? t->new_part : "", t->new_part ? "\n" : "");
+	n = snprintf(buf, sizeof(buf), "%s\n", t->name);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, MARKER);
@@ -213,9 +213,8 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 /*
  * Resume the device a killed command left suspended: into its new table
  * if that was loaded (a frozen step loads it last), else the old one.
- * Returns true when the new table went live.
  */
-static bool resume_left(struct rosnap_ctx *ctx, const char *name)
+static void resume_left(struct rosnap_ctx *ctx, const char *name)
 {
 	struct dm_info_ex info;
 	struct rosnap_uuid u;
@@ -223,7 +222,7 @@ static bool resume_left(struct rosnap_ctx *ctx, const char *name)
 	bool forward;
 
 	if (dm_info(ctx, name, &info) < 0 || uuid_parse(info.uuid, &u) < 0)
-		return false;
+		return;
 	vis = u.role == UUID_SNAP ? DM_PUBLIC : DM_HIDDEN;
 	if (!info.suspended) {
 		/* Killed before its suspend: the change never began. */
@@ -232,7 +231,7 @@ static bool resume_left(struct rosnap_ctx *ctx, const char *name)
 			log_notice(ctx, "dropped the table a killed rosnap command "
 				   "had loaded for %s", name);
 		}
-		return false;
+		return;
 	}
 	forward = info.inactive_table;
 	if (dm_resume(ctx, name, vis) < 0) {
@@ -243,23 +242,6 @@ static bool resume_left(struct rosnap_ctx *ctx, const char *name)
 	log_notice(ctx, "resumed %s, which a killed rosnap command had left "
 		   "suspended%s", name,
 		   forward ? ", into the table it had loaded" : "");
-	return forward;
-}
-
-/* A RAM device made for a table that never went live, if nothing holds it. */
-static void free_new_part(struct rosnap_ctx *ctx, const char *kname)
-{
-	unsigned id;
-
-	if (blkdev_holders(ctx, kname, NULL, 0) != 0)
-		return;
-	if (sscanf(kname, "zram%u", &id) == 1 && id > 0)
-		zram_destroy(ctx, id);
-	else if (sscanf(kname, "ram%u", &id) == 1)
-		brd_release(ctx, id);
-	else
-		return;
-	log_notice(ctx, "freed %s, made by a killed rosnap command", kname);
 }
 
 /* Set the origin's read-only flag as the device's state needs it. */
@@ -383,16 +365,15 @@ void transition_tidy(struct rosnap_ctx *ctx)
 	int n, i;
 
 	if (path_read(ctx, name, sizeof(name), MARKER) >= 0) {
-		char *part = name + strcspn(name, "\n");
-
-		if (*part)
-			*part++ = '\0';
-		part[strcspn(part, "\n")] = '\0';
-		if (name[0] && !resume_left(ctx, name) && part[0])
-			free_new_part(ctx, part);
+		name[strcspn(name, "\n")] = '\0';
+		if (name[0])
+			resume_left(ctx, name);
 		if (!name[0] || !still_suspended(ctx, name))
 			marker_clear(ctx);
 	}
+	/* A RAM device a killed grow made goes now, unless its table took it. */
+	create_tidy(ctx);
+	cow_tidy(ctx);
 	n = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	for (i = 0; i < n; i++) {
 		if (dm_info(ctx, names[i], &info) < 0 ||
