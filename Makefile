@@ -210,6 +210,7 @@ define install_script
 	chmod 0755 $(DESTDIR)$(2)
 endef
 
+UDEV_RULES = udev/12-rosnap-layers.rules udev/56-rosnap.rules
 MAN8 := man/rosnap.8
 MAN3 := man/librosnap.3
 MAN7 := man/rosnap-boot.7
@@ -230,7 +231,7 @@ install: all
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man8 $(MAN8)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man7 $(MAN7)
-	install -D -m 0644 udev/56-rosnap.rules $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
+	install -D -m 0644 -t $(DESTDIR)$(UDEVRULESDIR) $(UDEV_RULES)
 	$(call install_script,udev/rosnap-monitor.service,$(SYSTEMDUNITDIR)/rosnap-monitor.service)
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
 	$(call install_script,initramfs/initramfs-tools/hooks/rosnap,$(INITRAMFSTOOLSDIR)/hooks/rosnap)
@@ -248,7 +249,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
-	rm -f $(DESTDIR)$(UDEVRULESDIR)/56-rosnap.rules
+	rm -f $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES)))
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
 	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/rosnap \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-premount/rosnap

@@ -19,7 +19,7 @@ installkernel() {
 
 install() {
     inst_binary @SBINDIR@/rosnap /usr/sbin/rosnap
-    inst_rules 56-rosnap.rules
+    inst_rules 12-rosnap-layers.rules 56-rosnap.rules
     [ -e /etc/rosnap/boot.conf ] && inst_simple /etc/rosnap/boot.conf
     if dracut_module_included "systemd"; then
         # systemd in the initrd: sysroot.mount must mount the snapshot.

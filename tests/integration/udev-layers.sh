@@ -1,0 +1,59 @@
+#!/bin/sh
+# udev never probes rosnap's internal layers, under Debian's numbering of
+# the device-mapper rules (55-dm, 60-persistent-storage-dm) and under
+# upstream lvm2's (10-dm, 13-dm-disk: Fedora, Arch, openSUSE): after the
+# events rosnap makes, and after events without its cookie (udevadm
+# trigger, as at boot or after a watch; also once udev's database is
+# gone, as after dracut's switch to the real root), the store layer gets no
+# /dev/disk link and no blkid probe; the writable device gets its links.
+# modes: udev
+. /tests/lib.sh
+rules=/etc/udev/rules.d
+trap 'remove_all; rm -f $rules/10-dm.rules $rules/13-dm-disk.rules $rules/55-dm.rules $rules/60-persistent-storage-dm.rules; udevadm control --reload' EXIT
+
+mkfs_on /dev/vdc ext4 -b 4096
+dm_rules=$(dirname "$(ls /lib/udev/rules.d/55-dm.rules /usr/lib/udev/rules.d/55-dm.rules 2>/dev/null | head -n 1)")
+[ -f "$dm_rules/55-dm.rules" ] || fail "no 55-dm.rules in the guest"
+
+layers_unprobed() { # LAYOUT
+	rosnap create /dev/vdc --name kc --ram 16M >/dev/null || fail "create"
+	udevadm settle
+	# The layer has no /dev/mapper name (hidden): its kernel name.
+	cow=/dev/$(dmsetup info -c --noheadings -o blkdevname kc-cow) ||
+		fail "no kc-cow layer"
+	[ -b "$cow" ] || fail "no $cow"
+	udevadm info --query=property "$cow" >/dev/null || fail "udev does not know $cow"
+	check() { # WHEN
+		[ ! -e /dev/disk/by-id/dm-name-kc-cow ] ||
+			fail "$1 ($2): the disk rules ran on kc-cow (it has /dev/disk/by-id/dm-name-kc-cow)"
+		udevadm info --query=property "$cow" | grep -q '^ID_FS_' &&
+			fail "$1 ($2): kc-cow was probed: $(udevadm info --query=property "$cow" | grep '^ID_FS_')"
+		[ -e /dev/disk/by-id/dm-name-kc ] || fail "$1 ($2): kc has no /dev/disk/by-id link"
+		[ -e /dev/rosnap/kc ] || fail "$1 ($2): no /dev/rosnap/kc"
+	}
+	check "$1" "rosnap's events"
+	udevadm trigger --action=change --settle "$cow" /dev/mapper/kc
+	check "$1" "udevadm trigger --action=change"
+	udevadm trigger --action=add --settle "$cow" /dev/mapper/kc
+	check "$1" "udevadm trigger --action=add"
+	# As after dracut's switch to the real root (initrd-udevadm-cleanup-db):
+	# what udev knew of the devices is gone, rosnap's cookie flags with it.
+	udevadm info --cleanup-db
+	udevadm trigger --action=change --settle "$cow" /dev/mapper/kc
+	check "$1" "udevadm info --cleanup-db, then a change"
+	rosnap remove kc || fail "remove"
+	udevadm settle
+}
+
+step "Debian's numbering"
+layers_unprobed debian
+
+step "upstream lvm2's numbering"
+# The same rules under upstream's names; Debian's masked.
+mkdir -p $rules &&
+	cp "$dm_rules/55-dm.rules" $rules/10-dm.rules &&
+	cp "$dm_rules/60-persistent-storage-dm.rules" $rules/13-dm-disk.rules &&
+	ln -s /dev/null $rules/55-dm.rules &&
+	ln -s /dev/null $rules/60-persistent-storage-dm.rules &&
+	udevadm control --reload || fail "cannot install the rules under upstream's names"
+layers_unprobed upstream
