@@ -466,6 +466,9 @@ struct journal {
 	uint64_t *sums;           /* keyed hash of each block written */
 	uint64_t nsums, copied;   /* blocks, and bytes they cover */
 	unsigned char key[16];
+	/* Allocated by the live copy: the frozen one allocates nothing. */
+	char *buf;                /* one block, aligned for O_DIRECT */
+	char *zero;               /* a zeroed chunk */
 };
 /* Refuse a place that is on the origin, on the device, or in RAM. */
 int journal_check_place(struct rosnap_ctx *ctx, const char *path,

@@ -491,14 +491,11 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 		       uint64_t *written)
 {
 	uint64_t done = 0, i, sum;
-	char *buf;
+	char *buf = j->buf;
 	ssize_t n;
 	int r = 0;
 
 	*written = 0;
-	/* src is read with O_DIRECT: the buffer must be aligned. */
-	if (posix_memalign((void **)&buf, ZRAM_BLOCK_SIZE, COPY_BLOCK) != 0)
-		return -ENOMEM;
 	for (i = 0; done < bytes; i++) {
 		size_t want = bytes - done < COPY_BLOCK ? (size_t)(bytes - done) :
 							 COPY_BLOCK;
@@ -526,8 +523,21 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 		done += (uint64_t)n;
 		*written += (uint64_t)n;
 	}
-	free(buf);
 	return r;
+}
+
+/* The buffers of both copies, before the device is suspended. */
+static int copy_buffers(struct journal *j)
+{
+	/* src is read with O_DIRECT: the block buffer must be aligned. */
+	if (!j->buf &&
+	    posix_memalign((void **)&j->buf, ZRAM_BLOCK_SIZE, COPY_BLOCK) != 0) {
+		j->buf = NULL;
+		return -ENOMEM;
+	}
+	if (!j->zero)
+		j->zero = calloc(1, (size_t)j->h.chunk_sectors * SECTOR_SIZE);
+	return j->zero ? 0 : -ENOMEM;
 }
 
 int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
@@ -537,6 +547,8 @@ int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
 	int r;
 
 	r = journal_room(ctx, j, bytes);
+	if (r == 0)
+		r = copy_buffers(j);
 	if (r < 0)
 		return r;
 	free(j->sums);
@@ -571,10 +583,11 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 {
 	size_t end = (size_t)j->h.chunk_sectors * SECTOR_SIZE;
 	uint64_t w = 0;
-	char *zero;
 	int r;
 
 	r = journal_room(ctx, j, bytes);
+	if (r == 0)
+		r = copy_buffers(j);  /* made by journal_precopy already */
 	if (r == 0)
 		r = copy_blocks(j, src, bytes, false, &w);
 	/*
@@ -582,15 +595,9 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 	 * until one is not full, and must not take old bytes of a reused
 	 * device (or of a longer first copy) for one.
 	 */
-	if (r == 0) {
-		zero = calloc(1, end);
-		if (!zero)
-			r = -ENOMEM;
-		else if (pwrite(j->fd, zero, end,
-				(off_t)(JOURNAL_HEADER_BYTES + bytes)) != (ssize_t)end)
-			r = -EIO;
-		free(zero);
-	}
+	if (r == 0 && pwrite(j->fd, j->zero, end,
+			     (off_t)(JOURNAL_HEADER_BYTES + bytes)) != (ssize_t)end)
+		r = -EIO;
 	if (r == 0 && fdatasync(j->fd) < 0)
 		r = -errno;
 	if (r < 0 && r != -ENOSPC)
@@ -741,4 +748,8 @@ void journal_close(struct journal *j)
 	free(j->sums);
 	j->sums = NULL;
 	j->nsums = 0;
+	free(j->buf);
+	j->buf = NULL;
+	free(j->zero);
+	j->zero = NULL;
 }
