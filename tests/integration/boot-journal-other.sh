@@ -5,7 +5,7 @@
 # modes: plain udev
 # timeout: 600
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvdc 2>/dev/null; rm -f /tmp/journal.img' EXIT
+on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null; rm -f /tmp/journal.img'
 
 step "a journal of vdc's merge, as a power cut leaves it"
 mkfs_on /dev/vdc ext4 -b 4096

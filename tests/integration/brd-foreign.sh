@@ -4,7 +4,7 @@
 # remove; rosnap reuses only the ramdisks it marked free itself.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; rmmod brd 2>/dev/null' EXIT
+on_exit 'remove_all; rmmod brd 2>/dev/null'
 
 [ ! -e /sys/module/brd ] || fail "brd is loaded already"
 modprobe brd rd_nr=1 rd_size=65536 || fail "modprobe brd"

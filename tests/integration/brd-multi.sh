@@ -5,7 +5,7 @@
 # rosnap's own), refused beyond it, and never unloaded by rosnap.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; rmmod brd 2>/dev/null' EXIT
+on_exit 'remove_all; rmmod brd 2>/dev/null'
 
 mkfs_on /dev/vdc ext4 -b 1024
 mkfs_on /dev/vdd vfat

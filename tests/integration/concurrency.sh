@@ -7,7 +7,7 @@
 # timeout: 900
 # cpus: 2
 . /tests/lib.sh
-trap 'touch /tmp/stop; remove_all' EXIT
+on_exit 'touch /tmp/stop; remove_all'
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkfs_on /dev/vdd ext4 -b 4096
@@ -16,9 +16,9 @@ kernel_state >/tmp/state.start
 # Start two commands together; wait for both; their exit statuses in $a $b.
 race() { # "CMD1" "CMD2"
 	rm -f /tmp/go
-	(while [ ! -e /tmp/go ]; do :; done; $1 >/tmp/out1 2>/tmp/err1; echo $? >/tmp/rc1) &
+	(while [ ! -e /tmp/go ]; do :; done; rc=0; $1 >/tmp/out1 2>/tmp/err1 || rc=$?; echo $rc >/tmp/rc1) &
 	p1=$!
-	(while [ ! -e /tmp/go ]; do :; done; $2 >/tmp/out2 2>/tmp/err2; echo $? >/tmp/rc2) &
+	(while [ ! -e /tmp/go ]; do :; done; rc=0; $2 >/tmp/out2 2>/tmp/err2 || rc=$?; echo $rc >/tmp/rc2) &
 	p2=$!
 	touch /tmp/go
 	wait $p1 $p2
@@ -81,15 +81,15 @@ churn=$!
 n=0 bad=0
 while [ $n -lt 60 ]; do
 	n=$((n + 1))
-	rosnap list >/dev/null 2>/tmp/lerr
-	rc=$?
+	rc=0
+	rosnap list >/dev/null 2>/tmp/lerr || rc=$?
 	# 0, or 3 when the device vanished between listing and reading.
 	[ $rc = 0 ] || { bad=$((bad + 1)); echo "list exited $rc: $(cat /tmp/lerr)"; }
-	rosnap status --json >/dev/null 2>/tmp/serr
-	rc=$?
+	rc=0
+	rosnap status --json >/dev/null 2>/tmp/serr || rc=$?
 	[ $rc = 0 ] || { bad=$((bad + 1)); echo "status exited $rc: $(cat /tmp/serr)"; }
-	rosnap status churn >/dev/null 2>/tmp/cerr
-	rc=$?
+	rc=0
+	rosnap status churn >/dev/null 2>/tmp/cerr || rc=$?
 	case $rc in
 	0 | 3) ;;
 	*) bad=$((bad + 1)); echo "status churn exited $rc: $(cat /tmp/cerr)" ;;

@@ -15,7 +15,7 @@
 # timeout: 900
 # timeout-exhaustive: 7200
 . /tests/lib.sh
-trap 'dmsetup remove_all --force >/dev/null 2>&1; remove_all' EXIT
+on_exit 'dmsetup remove_all --force >/dev/null 2>&1; remove_all'
 modprobe dm-log-writes || fail "no dm-log-writes"
 
 # Sizes in 512-byte sectors: the origin, then the journal, on vdb.
@@ -33,7 +33,7 @@ step "the changes, and the disk before the merge"
 split_disk pre /dev/vdb
 # No journal left there by an earlier test: the first states must not
 # find one.
-dd if=/dev/zero of=/dev/mapper/pre-j bs=1M conv=fsync 2>/dev/null
+dd if=/dev/zero of=/dev/mapper/pre-j bs=1M count=$((jsz / 2048)) conv=fsync 2>/dev/null
 mkfs_on /dev/mapper/pre-o ext4 -b 4096
 dmsetup remove pre-o pre-j
 dd if=/dev/vdb of=/dev/vda bs=1M count=$((dsz / 2048)) conv=fsync 2>/dev/null
@@ -117,8 +117,8 @@ while read -r n extra kind; do
 			fail "replay of entry $extra"
 	fi
 	split_disk sc /dev/mapper/sc
-	rosnap recover /dev/mapper/sc-j --origin /dev/mapper/sc-o >/tmp/rec 2>&1
-	rc=$?
+	rc=0
+	rosnap recover /dev/mapper/sc-j --origin /dev/mapper/sc-o >/tmp/rec 2>&1 || rc=$?
 	sum=$(sum_of /dev/mapper/sc-o)
 	states=$((states + 1))
 	if [ "$sum" = "$unchanged_sum" ]; then

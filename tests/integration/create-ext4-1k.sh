@@ -3,7 +3,7 @@
 # says so, and it mounts; an explicit --backend zram is refused.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 1024
 before=$(sum_of /dev/vdc)

@@ -4,7 +4,7 @@
 # was written; remove leaves nothing behind.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vda ext4 -b 4096
 mkdir -p /mnt/o && mount /dev/vda /mnt/o && cp -a /usr/lib /mnt/o/ && umount /mnt/o

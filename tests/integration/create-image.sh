@@ -4,7 +4,7 @@
 # read-only filesystem is attached read-only.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; umount /mnt/img 2>/dev/null' EXIT
+on_exit 'remove_all; umount /mnt/img 2>/dev/null'
 
 mkfs_on /dev/vdc ext4
 mkdir -p /mnt/img && mount /dev/vdc /mnt/img

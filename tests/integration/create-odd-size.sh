@@ -5,7 +5,7 @@
 # is refused, changing nothing.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; rm -f /tmp/odd.img' EXIT
+on_exit 'remove_all; rm -f /tmp/odd.img'
 
 truncate -s $((64 * 1048576 + 512)) /tmp/odd.img
 mkfs.ext4 -q -F -b 4096 /tmp/odd.img || fail "mkfs"

@@ -2,7 +2,7 @@
 # --compression, --chunk, --name and --ram N% do what they say.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 4096
 step "compression and chunk"

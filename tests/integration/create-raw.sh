@@ -4,7 +4,7 @@
 # unwritten areas read as the origin.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 wipe /dev/vdc
 dd if=/dev/urandom of=/dev/vdc bs=1M count=16 conv=fsync 2>/dev/null

@@ -4,7 +4,7 @@
 # Uses the test build's fault injection (ROSNAP_TEST_FAIL_AT).
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 [ "${ROSNAP_TEST_SAN:-0}" = 1 ] || skip "needs the test build with fault injection (build-san)"
 
 mkfs_on /dev/vdc ext4 -b 4096

@@ -2,7 +2,7 @@
 # ORIGIN given as LABEL=, UUID=, PARTUUID=, PARTLABEL= (libblkid).
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 wipe /dev/vdb
 printf 'label: gpt\nsize=100M, name=rosnap-part\n' | sfdisk -q /dev/vdb || fail "sfdisk"

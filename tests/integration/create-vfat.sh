@@ -2,7 +2,7 @@
 # vfat (512-byte sectors) gets brd, mounts, takes writes, origin intact.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdd vfat
 before=$(sum_of /dev/vdd)

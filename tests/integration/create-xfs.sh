@@ -4,7 +4,7 @@
 # the filesystem on the snapshot checks clean.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 mkdir -p /mnt/x
 
 for variant in 512 4096; do

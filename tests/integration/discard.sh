@@ -4,7 +4,7 @@
 # removes it.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 4096
 origin=$(sum_of /dev/vdc)

@@ -8,7 +8,7 @@
 # modes: plain udev
 # timeout: 900
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove forig 2>/dev/null' EXIT
+on_exit 'remove_all; dmsetup remove forig 2>/dev/null'
 
 faulty_origin /dev/vdc forig
 

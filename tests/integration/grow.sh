@@ -5,7 +5,7 @@
 # a merging device and a missing one are refused with nothing changed.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvdc 2>/dev/null' EXIT
+on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null'
 
 # No lazy init: its zeroing of inode tables would fill the store too.
 mkfs_on /dev/vda ext4 -b 4096 -E lazy_itable_init=0,lazy_journal_init=0

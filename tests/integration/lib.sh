@@ -6,7 +6,17 @@
 # the filesystems it needs.  A test exits 0 to pass, 77 to skip (after
 # printing "SKIP: reason"), anything else to fail, and must leave no
 # device, mount or read-only flag behind (the guest checks).
-set -u
+#
+# A command that fails stops the test (set -e), so that no step goes on
+# from a failed setup: a failure a test expects goes through expect_fail,
+# an if, or an explicit "|| true".  Cleanup at exit (on_exit) runs whole.
+set -eu
+
+# Run COMMANDS (one string) when the test exits, however it exits, each
+# whatever the one before did.
+on_exit() {
+	trap "set +e; $1" EXIT
+}
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -31,8 +41,8 @@ assert_eq() { # GOT WANT WHAT
 expect_fail() { # WANT PATTERN CMD...
 	want=$1 pattern=$2
 	shift 2
-	"$@" >/tmp/out 2>/tmp/err
-	rc=$?
+	rc=0
+	"$@" >/tmp/out 2>/tmp/err || rc=$?
 	cat /tmp/err
 	[ $rc -eq "$want" ] || fail "'$*' exited $rc, want $want"
 	grep -Eq -- "$pattern" /tmp/err || fail "'$*' said '$(cat /tmp/err)', want /$pattern/"
@@ -87,7 +97,8 @@ make_invalid() {
 	dmsetup suspend "$1-cow"
 	dmsetup reload "$1-cow" --table "0 $(blockdev --getsz "/dev/mapper/$1-cow") error"
 	dmsetup resume "$1-cow"
-	dd if=/dev/urandom of="/dev/mapper/$1" bs=4k count=4 seek=100 conv=fsync 2>/dev/null
+	# Fails (EIO): the store is an error target now.
+	dd if=/dev/urandom of="/dev/mapper/$1" bs=4k count=4 seek=100 conv=fsync 2>/dev/null || true
 	dmsetup suspend "$1-cow"
 	dmsetup reload "$1-cow" --table "$table"
 	dmsetup resume "$1-cow"
@@ -159,7 +170,7 @@ hold_open() { # NAME
 
 release_hold() {
 	kill $holder
-	wait $holder 2>/dev/null
+	wait $holder 2>/dev/null || true  # killed: 143
 }
 
 # Append to FILE until STOPFILE exists, one numbered line at a time, each

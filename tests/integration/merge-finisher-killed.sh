@@ -6,7 +6,7 @@
 # merge: the device protects the origin again, and writes go to RAM.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvdc 2>/dev/null' EXIT
+on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null'
 
 wipe /dev/vdc
 slow_disk /dev/vdc slowvdc 20

@@ -3,7 +3,7 @@
 # merged, with an explanation; discard starts it afresh; remove works.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 4096
 origin=$(sum_of /dev/vdc)

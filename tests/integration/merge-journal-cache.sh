@@ -5,7 +5,7 @@
 # cache, and the origin would get the stale copy.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all' EXIT
+on_exit 'remove_all'
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkfs_on /dev/vdd ext4 -b 4096

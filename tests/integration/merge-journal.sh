@@ -7,7 +7,7 @@
 # refused with nothing changed.
 # modes: plain udev
 . /tests/lib.sh
-trap 'touch /tmp/stop; remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/jd 2>/dev/null' EXIT
+on_exit 'touch /tmp/stop; remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/jd 2>/dev/null'
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkfs_on /dev/vdb ext4 -b 4096

@@ -5,7 +5,7 @@
 # reach the origin), and the origin alone holds every change, fsck-clean.
 # modes: plain udev
 . /tests/lib.sh
-trap 'touch /tmp/stop; remove_all' EXIT
+on_exit 'touch /tmp/stop; remove_all'
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkdir -p /mnt/m

@@ -4,7 +4,7 @@
 # for the one in progress.
 # modes: plain udev
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvda 2>/dev/null' EXIT
+on_exit 'remove_all; dmsetup remove slowvda 2>/dev/null'
 
 wipe /dev/vda
 slow_disk /dev/vda slowvda 20

@@ -3,7 +3,7 @@
 # merges, and the origin then holds exactly what the device showed.
 # modes: plain
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 wipe /dev/vdc
 rosnap create /dev/vdc --name ov --ram 4M >/dev/null || fail "create"

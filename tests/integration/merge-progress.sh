@@ -4,7 +4,7 @@
 # with stderr not a terminal, no bar at all.
 # modes: plain
 . /tests/lib.sh
-trap 'remove_all; dmsetup remove slowvdd 2>/dev/null' EXIT
+on_exit 'remove_all; dmsetup remove slowvdd 2>/dev/null'
 
 wipe /dev/vdd
 slow_disk /dev/vdd slowvdd 20

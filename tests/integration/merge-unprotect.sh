@@ -4,7 +4,7 @@
 # do not.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkdir -p /mnt/u

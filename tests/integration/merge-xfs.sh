@@ -3,7 +3,7 @@
 # alone then holds every change and xfs_repair -n finds nothing.
 # modes: plain
 . /tests/lib.sh
-trap 'touch /tmp/stop; remove_all' EXIT
+on_exit 'touch /tmp/stop; remove_all'
 
 mkfs_on /dev/vda xfs -s size=4096
 mkdir -p /mnt/x

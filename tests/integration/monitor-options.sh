@@ -5,7 +5,7 @@
 # then a note, once).
 # modes: plain
 . /tests/lib.sh
-trap 'kill $mon 2>/dev/null; remove_all' EXIT
+on_exit 'kill $mon 2>/dev/null; remove_all'
 
 wipe /dev/vdc
 wipe /dev/vdd
@@ -76,7 +76,7 @@ wait_line /tmp/hook.log "^warn ok mn " "hook call for mn"
 rosnap remove mn || fail "remove mn"
 wait_line /tmp/mon.log "mn is gone" "the removal of mn"
 kill $mon
-wait $mon
+wait $mon || fail "the monitor exited $? on SIGTERM"
 
 step "--grow-max caps the growth"
 # 16M at 50%: the first growth (16M) takes it to 32M, below warn; 8M more
@@ -93,4 +93,4 @@ dd if=/dev/urandom of=/dev/mapper/mo bs=1M seek=16 count=22 conv=fsync 2>/dev/nu
 wait_line /tmp/mon.log "mo: store [0-9]*% full (critical at 90%)" "critical at the cap"
 assert_eq "$(grep -c "at --grow-max" /tmp/mon.log)" 1 "notes of the cap"
 kill $mon
-wait $mon
+wait $mon || fail "the monitor exited $? on SIGTERM"

@@ -4,7 +4,7 @@
 # hook for it, with no ROSNAP_DEVICE (there is none).
 # modes: plain udev
 . /tests/lib.sh
-trap 'kill $mon 2>/dev/null; remove_all' EXIT
+on_exit 'kill $mon 2>/dev/null; remove_all'
 
 wipe /dev/vdc
 rosnap create /dev/vdc --name mo --ram 16M --backend zram >/dev/null || fail "create"
@@ -17,6 +17,6 @@ step "the snapshot goes, its store stays"
 dmsetup remove mo || fail "dmsetup remove"
 wait_line /tmp/hook.log "^ok warn mo incomplete [0-9]* none$" "hook call"
 kill $mon
-wait $mon
+wait $mon || fail "the monitor exited $? on SIGTERM"
 rosnap remove mo || fail "remove the leftover"
 blockdev --setrw /dev/vdc

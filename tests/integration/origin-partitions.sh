@@ -3,7 +3,7 @@
 # mounted one is fine.
 # modes: plain
 . /tests/lib.sh
-trap 'remove_all; umount /mnt/p1 2>/dev/null; wipe /dev/vdb' EXIT
+on_exit 'remove_all; umount /mnt/p1 2>/dev/null; wipe /dev/vdb'
 
 wipe /dev/vdb
 printf 'label: gpt\nsize=100M\nsize=100M\n' | sfdisk -q /dev/vdb || fail "sfdisk"

@@ -4,7 +4,7 @@
 # with --close or with remove.
 # modes: plain udev
 . /tests/lib.sh
-trap 'umount /mnt/ov /mnt/os 2>/dev/null; remove_all' EXIT
+on_exit 'umount /mnt/ov /mnt/os 2>/dev/null; remove_all'
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkdir -p /mnt/os /mnt/ov

@@ -4,7 +4,7 @@
 # capacity used is not given back (the kernel keeps the chunks allocated).
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vda ext4 -b 4096
 mkdir -p /mnt/r

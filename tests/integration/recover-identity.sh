@@ -7,7 +7,7 @@
 # modes: plain
 # timeout: 900
 . /tests/lib.sh
-trap 'remove_all; umount /mnt/j 2>/dev/null; dmsetup remove slowvdc 2>/dev/null' EXIT
+on_exit 'remove_all; umount /mnt/j 2>/dev/null; dmsetup remove slowvdc 2>/dev/null'
 
 mkfs_on /dev/vdd ext4 -b 4096
 mkdir -p /mnt/j

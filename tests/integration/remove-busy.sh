@@ -3,7 +3,7 @@
 # changes nothing; after unmount it works.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdc ext4 -b 4096
 rosnap create /dev/vdc --ram 16M >/dev/null || fail "create failed"

@@ -4,7 +4,7 @@
 # libdevmapper's cookie, or by rosnap itself without udev).
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 mkfs_on /dev/vdb ext4 -b 4096
 before=$(sum_of /dev/vdb)

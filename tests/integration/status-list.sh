@@ -3,7 +3,7 @@
 # lists; several devices sorted by name.
 # modes: plain udev
 . /tests/lib.sh
-trap remove_all EXIT
+on_exit remove_all
 
 step "nothing yet"
 assert_eq "$(rosnap list)" "" "empty list"

@@ -9,7 +9,7 @@
 # modes: udev
 . /tests/lib.sh
 rules=/etc/udev/rules.d
-trap 'remove_all; rm -f $rules/10-dm.rules $rules/13-dm-disk.rules $rules/55-dm.rules $rules/60-persistent-storage-dm.rules; udevadm control --reload' EXIT
+on_exit 'remove_all; rm -f $rules/10-dm.rules $rules/13-dm-disk.rules $rules/55-dm.rules $rules/60-persistent-storage-dm.rules; udevadm control --reload'
 
 mkfs_on /dev/vdc ext4 -b 4096
 dm_rules=$(dirname "$(ls /lib/udev/rules.d/55-dm.rules /usr/lib/udev/rules.d/55-dm.rules 2>/dev/null | head -n 1)")

@@ -5,7 +5,7 @@
 # modes: udev
 # timeout: 1500
 . /tests/lib.sh
-trap 'remove_all; umount /mnt/v 2>/dev/null' EXIT
+on_exit 'remove_all; umount /mnt/v 2>/dev/null'
 
 command -v valgrind >/dev/null || fail "valgrind is not in the guest"
 mkfs_on /dev/vdc ext4 -b 4096
@@ -13,11 +13,11 @@ mkdir -p /mnt/v
 
 vg() { # ROSNAP-ARGS...
 	echo "-- valgrind rosnap $*"
+	rc=0
 	valgrind -q --error-exitcode=99 --leak-check=full \
 		--show-leak-kinds=definite,indirect \
 		--errors-for-leak-kinds=definite,indirect \
-		--log-file=/tmp/vg.log rosnap "$@" >/tmp/vg.out 2>/tmp/vg.err
-	rc=$?
+		--log-file=/tmp/vg.log rosnap "$@" >/tmp/vg.out 2>/tmp/vg.err || rc=$?
 	# (Its warnings about ioctls it does not know are not errors.)
 	if [ $rc = 99 ] || grep -v -e 'unhandled ioctl' -e 'spurious value errors' \
 		-e README_MISSING_SYSCALL /tmp/vg.log | grep -q .; then

@@ -4,5 +4,5 @@
 assert_eq "$(findmnt -n -o SOURCE /)" /dev/vda "root device"
 assert_eq "$(rosnap list)" "" "rosnap devices"
 touch /etc/rosnap-off || fail "/ is not writable"
-state=$(systemctl is-system-running --wait)
+state=$(systemctl is-system-running --wait) || true  # checked below, with the failed units
 assert_eq "$state" running "systemctl is-system-running"
