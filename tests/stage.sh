@@ -11,13 +11,14 @@
 # RESULTS.  A failed stage appends "not ok stage:NAME: why".
 
 stage() {
-	local name=$1 want=$2 res=$3 before got rc
+	local name=$1 want=$2 res=$3 before got rc start=$SECONDS
 	shift 3
 	before=$(grep -c '^\(ok\|not ok\|skip\) ' "$res")
 	"$@"
 	rc=$?
 	got=$(($(grep -c '^\(ok\|not ok\|skip\) ' "$res") - before))
-	echo "stage $name: $got results of $want, runner exit status $rc"
+	# The time, so that make check's budget is seen per stage.
+	echo "stage $name: $got results of $want, runner exit status $rc, $((SECONDS - start))s"
 	if [ "$got" -lt "$want" ]; then
 		echo "not ok stage:$name: $got results, want $want (runner exit status $rc)" | tee -a "$res"
 		return 1
