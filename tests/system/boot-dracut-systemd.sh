@@ -11,3 +11,12 @@ boot forgot rosnap
 check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
 check "fallback rw: the disk boots writable" step_ok
+
+# journal= makes the generated service wait for the journal's device:
+# started before it, the initrd would not see the interrupted merge.
+boot journal-cut rosnap
+check "a journaled merge of / is under way when the power is cut" \
+	test "$step_result" = powercut
+boot journal-recovered rosnap rosnap.journal=/dev/vdc
+check "the next boot's initrd (systemd) finishes the merge" step_ok
+check "... and says so" console_says "finished the merge from /dev/vdc"

@@ -315,32 +315,61 @@ static void root_paths(void **state)
 		assert_int_equal(boot_root_path(bad[i], buf, sizeof(buf)), -EINVAL);
 }
 
-/* The generator's service for a root named by an odd label. */
-static void generator_label(void **state)
+/* The service the generator writes for COMMAND-LINE, in TEXT. */
+static void generated_service(const char *cmdline, char *text, size_t size)
 {
-	char dir[] = "/tmp/rosnap-gen-XXXXXX", path[256], text[4096];
+	char dir[] = "/tmp/rosnap-gen-XXXXXX", path[256];
 	struct rosnap_boot *b;
 	int cp = 0;
 	FILE *f;
 	size_t n;
 
-	(void)state;
-	b = boot_from(NULL, "root=\"LABEL=my root\" rosnap", NULL, &cp);
+	b = boot_from(NULL, cmdline, NULL, &cp);
 	assert_int_equal(cp, 0);
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(rosnap_boot_write_units(b, dir), 0);
 	snprintf(path, sizeof(path), "%s/rosnap-root.service", dir);
 	f = fopen(path, "re");
 	assert_non_null(f);
-	n = fread(text, 1, sizeof(text) - 1, f);
+	n = fread(text, 1, size - 1, f);
 	fclose(f);
 	text[n] = '\0';
+	rosnap_boot_unref(b);
+	assert_int_equal(rm_tree(dir), 0);
+}
+
+/* The generator's service for a root named by an odd label. */
+static void generator_label(void **state)
+{
+	char text[4096];
+
+	(void)state;
+	generated_service("root=\"LABEL=my root\" rosnap", text, sizeof(text));
 	/* systemd unescapes ExecStart=: the backslash is doubled there. */
 	assert_non_null(strstr(text, "ExecStart=/usr/sbin/rosnap boot --link "
 				     "/run/rosnap/root /dev/disk/by-label/my\\\\x20root\n"));
 	assert_non_null(strstr(text, "Requires=dev-disk-by\\x2dlabel-my\\x5cx20root.device\n"));
-	rosnap_boot_unref(b);
-	assert_int_equal(rm_tree(dir), 0);
+	assert_null(strstr(text, "Wants="));
+}
+
+/*
+ * With journal=, the service waits for the journal's device (Wants=, so
+ * a missing one delays the boot but does not stop it): started before
+ * it, rosnap boot would not see the interrupted merge it must finish.
+ */
+static void generator_journal(void **state)
+{
+	char text[4096];
+
+	(void)state;
+	generated_service("root=/dev/vda rosnap rosnap.journal=UUID=ab-12", text,
+			  sizeof(text));
+	assert_non_null(strstr(text, "Wants=dev-disk-by\\x2duuid-ab\\x2d12.device\n"
+				     "After=dev-disk-by\\x2duuid-ab\\x2d12.device\n"));
+	generated_service("root=/dev/vda rosnap rosnap.journal=/dev/vdc", text,
+			  sizeof(text));
+	assert_non_null(strstr(text, "Wants=dev-vdc.device\nAfter=dev-vdc.device\n"));
+	assert_null(strstr(text, "Requires=dev-vdc"));
 }
 
 int main(void)
@@ -357,6 +386,7 @@ int main(void)
 		cmocka_unit_test(unit_names),
 		cmocka_unit_test(root_paths),
 		cmocka_unit_test(generator_label),
+		cmocka_unit_test(generator_journal),
 		cmocka_unit_test(precedence),
 	};
 
