@@ -49,7 +49,8 @@ static const struct {
 	  "  -r, --ram SIZE           copy-on-write capacity: 256M, 1G, 512K or N%\n"
 	  "                           of RAM (default 50% with zram, 25% with brd)\n"
 	  "  -b, --backend zram|brd   RAM device (default zram; brd automatically\n"
-	  "                           when ORIGIN needs sectors under 4096 bytes)\n"
+	  "                           when ORIGIN needs sectors under 4096 bytes\n"
+	  "                           or the kernel cannot load zram)\n"
 	  "  -c, --chunk SIZE         copy-on-write chunk, a power of two (default 4K)\n"
 	  "  -C, --compression ALGO   zram algorithm (default: the kernel's)\n" },
 	{ "status",

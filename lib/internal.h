@@ -291,6 +291,9 @@ struct kmod_need {
 };
 extern const struct kmod_need KMOD_DM_SNAPSHOT, KMOD_ZRAM, KMOD_BRD, KMOD_LOOP;
 int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need);
+/* module_ensure() without a message: why it failed goes into WHY. */
+int module_try(struct rosnap_ctx *ctx, const struct kmod_need *need, char *why,
+	       size_t len);
 bool module_loaded(struct rosnap_ctx *ctx, const char *module);
 int module_unload(struct rosnap_ctx *ctx, const char *module);
 

@@ -72,11 +72,11 @@ bool module_loaded(struct rosnap_ctx *ctx, const char *name)
 	       state == KMOD_MODULE_COMING;
 }
 
-int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need)
+/* Load NEED's module unless it is there: 0, or libkmod's -errno. */
+static int module_load(struct rosnap_ctx *ctx, const struct kmod_need *need)
 {
 	struct kmod_module *mod = NULL;
 	struct kmod_ctx *k;
-	struct utsname u;
 	int r;
 
 	if (module_loaded(ctx, need->module))
@@ -90,21 +90,51 @@ int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need)
 	r = kmod_module_probe_insert_module(mod, 0, need->options, NULL, NULL,
 					    NULL);
 	kmod_module_unref(mod);
-	if (r == 0) {
+	if (r == 0)
 		log_dbg(ctx, "loaded kernel module %s", need->module);
-		return 0;
-	}
+	return r;
+}
+
+/* Why module_load() failed with R, in words, into BUF. */
+static void module_why(const struct kmod_need *need, int r, char *buf, size_t len)
+{
+	struct utsname u;
+
 	uname(&u);
+	if (r == -ENOENT)
+		snprintf(buf, len, "the kernel has no %s support: module %s is "
+			 "not loaded, not built in, and not in /lib/modules/%s",
+			 need->module, need->module, u.release);
+	else
+		snprintf(buf, len, "cannot load kernel module %s (%s): %s",
+			 need->module, need->config, strerror(-r));
+}
+
+int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need)
+{
+	char why[512];
+	int r = module_load(ctx, need);
+
+	if (r == 0 || r == -ENOMEM)
+		return r;
+	module_why(need, r, why, sizeof(why));
 	if (r == -ENOENT) {
-		log_err(ctx, "the kernel has no %s support: module %s is not "
-			"loaded, not built in, and not in /lib/modules/%s; use "
-			"a kernel built with %s=m or =y", need->module,
-			need->module, u.release, need->config);
+		log_err(ctx, "%s; use a kernel built with %s=m or =y", why,
+			need->config);
 		return -EOPNOTSUPP;
 	}
-	log_err(ctx, "cannot load kernel module %s (%s): %s", need->module,
-		need->config, strerror(-r));
+	log_err(ctx, "%s", why);
 	return r == -EPERM || r == -EACCES ? r : -EOPNOTSUPP;
+}
+
+int module_try(struct rosnap_ctx *ctx, const struct kmod_need *need, char *why,
+	       size_t len)
+{
+	int r = module_load(ctx, need);
+
+	if (r < 0)
+		module_why(need, r, why, len);
+	return r;
 }
 
 int module_unload(struct rosnap_ctx *ctx, const char *name)

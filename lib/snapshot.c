@@ -125,16 +125,21 @@ static int choose_backend(struct rosnap_ctx *ctx, const char *spec,
 			  const struct origin *o, enum rosnap_backend want,
 			  enum rosnap_backend *backend)
 {
-	char why[160];
+	char why[512];
 	enum small_blocks small = origin_small_blocks(o, why, sizeof(why));
 
 	*backend = want;
 	if (want == ROSNAP_BACKEND_AUTO) {
-		*backend = small == SMALL_NO ? ROSNAP_BACKEND_ZRAM :
-					       ROSNAP_BACKEND_BRD;
-		if (*backend == ROSNAP_BACKEND_BRD)
+		*backend = ROSNAP_BACKEND_BRD;
+		if (small != SMALL_NO)
 			log_notice(ctx, "using brd instead of zram for %s: %s, "
 				   "and zram's sectors are 4096 bytes", spec, why);
+		else if (module_try(ctx, &KMOD_ZRAM, why, sizeof(why)) < 0)
+			/* brd is the fallback (an initramfs without zram). */
+			log_notice(ctx, "using brd instead of zram for %s: %s",
+				   spec, why);
+		else
+			*backend = ROSNAP_BACKEND_ZRAM;
 		return 0;
 	}
 	if (want == ROSNAP_BACKEND_ZRAM && small == SMALL_NEEDED) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A kernel without a module rosnap needs: the error names the kernel
-# option, the exit status is 6, nothing changes.
+# option, the exit status is 6, nothing changes.  Without zram, rosnap
+# uses brd, its fallback, and says why, unless zram was asked for.
 # modes: plain
 . /tests/lib.sh
 kdir=/lib/modules/$(uname -r)/kernel
@@ -12,7 +13,17 @@ step "no zram"
 rmmod zram 2>/dev/null || true  # not loaded, or in use: checked next
 [ ! -e /sys/module/zram ] || skip "zram is in use and cannot be unloaded"
 mount -t tmpfs tmpfs "$kdir/drivers/block/zram"
-unchanged expect_fail 6 "no zram support.*CONFIG_ZRAM" rosnap create /dev/vdc --ram 16M
+unchanged expect_fail 6 "no zram support.*CONFIG_ZRAM" \
+	rosnap create /dev/vdc --ram 16M --backend zram
+rosnap create /dev/vdc --ram 16M 2>/tmp/err >/dev/null
+grep -q "using brd instead of zram for /dev/vdc: the kernel has no zram support" /tmp/err ||
+	fail "no notice about brd: $(cat /tmp/err)"
+assert_eq "$(json_value rosnap-vdc backend)" brd "backend without zram"
+[ ! -e /sys/module/zram ] || fail "zram loaded"
+mount /dev/mapper/rosnap-vdc /mnt
+echo kept >/mnt/f
+umount /mnt
+rosnap remove rosnap-vdc
 umount "$kdir/drivers/block/zram"
 
 step "a dm-snapshot module that cannot load"
