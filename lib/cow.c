@@ -13,7 +13,6 @@
  * snapshot's in-memory state, which keeps the merge's progress visible in
  * the status line even for a snapshot that had overflowed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,20 +35,10 @@ unsigned cow_block_size(enum rosnap_backend backend)
  */
 static void part_record(struct rosnap_ctx *ctx, const char *kname, bool made)
 {
-	char p[PATH_MAX];
-	int fd;
-
-	if (made) {
-		fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-			       RUN_DIR "/new-%s", kname);
-		if (fd >= 0)
-			close(fd);
-		else
-			log_dbg(ctx, "cannot record %s as new: %s", kname,
-				strerror(-fd));
-	} else if (path_build(ctx, p, sizeof(p), RUN_DIR "/new-%s", kname) == 0) {
-		unlink(p);
-	}
+	if (made)
+		record_write(ctx, "new-", kname, "");
+	else
+		record_remove(ctx, "new-", kname);
 }
 
 static int part_new(struct rosnap_ctx *ctx, enum rosnap_backend backend,
@@ -110,21 +99,16 @@ void cow_free_unheld(struct rosnap_ctx *ctx, const char *kname)
 	log_notice(ctx, "freed %s, made by a killed rosnap command", kname);
 }
 
+/* A record's key is the RAM device's kernel name; it holds no text. */
+static void cow_take(struct rosnap_ctx *ctx, const char *kname, const char *text)
+{
+	(void)text;
+	cow_free_unheld(ctx, kname);
+}
+
 void cow_tidy(struct rosnap_ctx *ctx)
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	if (path_build(ctx, dir, sizeof(dir), RUN_DIR) < 0 || !(d = opendir(dir)))
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "new-", 4) != 0)
-			continue;
-		cow_free_unheld(ctx, de->d_name + 4);
-		part_record(ctx, de->d_name + 4, false);
-	}
-	closedir(d);
+	records_take(ctx, "new-", cow_take);
 }
 
 /* The linear table joining cow->part[]; sets cow->bytes. */

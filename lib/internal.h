@@ -600,6 +600,18 @@ void lock_release(struct rosnap_ctx *ctx);
  * killed command left if the lock is free now; never wait for it.
  */
 void lock_tidy(struct rosnap_ctx *ctx);
+/*
+ * Records of work under way, RUN_DIR/PREFIXKEY, one line of TEXT each,
+ * for the next command to finish or undo what a killed one left.
+ * records_take() passes each under PREFIX to FN (the text "" if it cannot
+ * be read), then removes it.
+ */
+int record_write(struct rosnap_ctx *ctx, const char *prefix, const char *key,
+		 const char *text);
+void record_remove(struct rosnap_ctx *ctx, const char *prefix, const char *key);
+void records_take(struct rosnap_ctx *ctx, const char *prefix,
+		  void (*fn)(struct rosnap_ctx *ctx, const char *key,
+			     const char *text));
 /* Held (shared) by whoever waits to finish a merge; fd or -errno. */
 int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name);
 /* Is somebody waiting to finish NAME's merge? */

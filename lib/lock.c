@@ -12,6 +12,7 @@
  * delivered when the lock is let go.  The synchronous ones (SIGSEGV and
  * kin) stay deliverable: blocking them is undefined.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -140,6 +141,62 @@ void lock_release(struct rosnap_ctx *ctx)
 	}
 	ctx->lock_fd = -1;
 	signals_restore(ctx);
+}
+
+/*
+ * Records of work under way, RUN_DIR/PREFIXKEY, each holding a line of
+ * text: what a command killed (SIGKILL) in the middle leaves for the next
+ * one to finish or undo under the lock (create-NAME, new-KNAME,
+ * transition).
+ */
+int record_write(struct rosnap_ctx *ctx, const char *prefix, const char *key,
+		 const char *text)
+{
+	size_t n = strlen(text);
+	int fd, r = 0;
+
+	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+		       RUN_DIR "/%s%s", prefix, key);
+	if (fd < 0) {
+		log_err(ctx, "cannot write %s/%s%s: %s", RUN_DIR, prefix, key,
+			strerror(-fd));
+		return fd;
+	}
+	if (write(fd, text, n) != (ssize_t)n)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+void record_remove(struct rosnap_ctx *ctx, const char *prefix, const char *key)
+{
+	char p[PATH_MAX];
+
+	if (path_build(ctx, p, sizeof(p), RUN_DIR "/%s%s", prefix, key) == 0)
+		unlink(p);
+}
+
+void records_take(struct rosnap_ctx *ctx, const char *prefix,
+		  void (*fn)(struct rosnap_ctx *ctx, const char *key,
+			     const char *text))
+{
+	char dir[PATH_MAX], text[256];
+	size_t len = strlen(prefix);
+	struct dirent *de;
+	DIR *dp;
+
+	if (path_build(ctx, dir, sizeof(dir), RUN_DIR) < 0 || !(dp = opendir(dir)))
+		return;
+	while ((de = readdir(dp))) {
+		if (strncmp(de->d_name, prefix, len) != 0 || !de->d_name[len])
+			continue;
+		if (path_read(ctx, text, sizeof(text), RUN_DIR "/%s",
+			      de->d_name) < 0)
+			text[0] = '\0';
+		fn(ctx, de->d_name + len, text);
+		record_remove(ctx, "", de->d_name);
+	}
+	closedir(dp);
 }
 
 /*

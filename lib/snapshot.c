@@ -8,7 +8,6 @@
  * Create builds from the bottom up and undoes every step on failure, so a
  * failed create leaves the kernel as it found it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -218,27 +217,15 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 static int create_record(struct rosnap_ctx *ctx, const char *name,
 			 const struct origin *o)
 {
-	char p[PATH_MAX], buf[64];
-	int fd, n, r = 0;
+	char buf[64];
 
 	if (!o) {
-		if (path_build(ctx, p, sizeof(p), RUN_DIR "/create-%s", name) == 0)
-			unlink(p);
+		record_remove(ctx, "create-", name);
 		return 0;
 	}
-	n = snprintf(buf, sizeof(buf), "%u:%u %d %d\n", major(o->devnum),
-		     minor(o->devnum), o->was_ro, o->loop);
-	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
-		       RUN_DIR "/create-%s", name);
-	if (fd < 0) {
-		log_err(ctx, "cannot write %s/create-%s: %s", RUN_DIR, name,
-			strerror(-fd));
-		return fd;
-	}
-	if (write(fd, buf, (size_t)n) != n)
-		r = -EIO;
-	close(fd);
-	return r;
+	snprintf(buf, sizeof(buf), "%u:%u %d %d\n", major(o->devnum),
+		 minor(o->devnum), o->was_ro, o->loop);
+	return record_write(ctx, "create-", name, buf);
 }
 
 static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d);
@@ -255,7 +242,7 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 	bool ro;
 
 	/* Its device exists: the create got to its end. */
-	if (dm_info(ctx, name, &info) == 0)
+	if (rosnap_check_name(name, NULL) < 0 || dm_info(ctx, name, &info) == 0)
 		return;
 	if (device_read(ctx, name, &d) == 0) {
 		if (!d->path[0])
@@ -282,24 +269,7 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 
 void create_tidy(struct rosnap_ctx *ctx)
 {
-	char dir[PATH_MAX], record[64];
-	struct dirent *de;
-	DIR *dp;
-
-	if (path_build(ctx, dir, sizeof(dir), RUN_DIR) < 0 || !(dp = opendir(dir)))
-		return;
-	while ((de = readdir(dp))) {
-		const char *name = de->d_name + 7;
-
-		if (strncmp(de->d_name, "create-", 7) != 0)
-			continue;
-		if (rosnap_check_name(name, NULL) == 0 &&
-		    path_read(ctx, record, sizeof(record), RUN_DIR "/%s",
-			      de->d_name) >= 0)
-			create_undo(ctx, name, record);
-		create_record(ctx, name, NULL);
-	}
-	closedir(dp);
+	records_take(ctx, "create-", create_undo);
 }
 
 static int create_locked(struct rosnap_ctx *ctx, const char *spec,

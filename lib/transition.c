@@ -38,7 +38,7 @@
 
 #include "internal.h"
 
-#define MARKER RUN_DIR "/transition"
+#define MARKER "transition"
 
 void memory_lock(struct rosnap_ctx *ctx)
 {
@@ -100,28 +100,17 @@ int reload_top(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 static int marker_set(struct rosnap_ctx *ctx, const struct transition *t)
 {
 	char buf[256];
-	int fd, n, r = 0;
+	int n;
 
 	n = snprintf(buf, sizeof(buf), "%s\n", t->name);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENAMETOOLONG;
-	fd = path_open(ctx, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, MARKER);
-	if (fd < 0) {
-		log_err(ctx, "cannot write %s: %s", MARKER, strerror(-fd));
-		return fd;
-	}
-	if (write(fd, buf, (size_t)n) != n)
-		r = -EIO;
-	close(fd);
-	return r;
+	return record_write(ctx, MARKER, "", buf);
 }
 
 static void marker_clear(struct rosnap_ctx *ctx)
 {
-	char p[PATH_MAX];
-
-	if (path_build(ctx, p, sizeof(p), MARKER) == 0)
-		unlink(p);
+	record_remove(ctx, MARKER, "");
 }
 
 static bool still_suspended(struct rosnap_ctx *ctx, const char *name)
@@ -364,15 +353,15 @@ void transition_tidy(struct rosnap_ctx *ctx)
 	char **names = NULL;
 	int n, i;
 
-	if (path_read(ctx, name, sizeof(name), MARKER) >= 0) {
+	if (path_read(ctx, name, sizeof(name), RUN_DIR "/" MARKER) >= 0) {
 		name[strcspn(name, "\n")] = '\0';
 		if (name[0])
 			resume_left(ctx, name);
 		if (!name[0] || !still_suspended(ctx, name))
 			marker_clear(ctx);
 	}
-	/* A RAM device a killed grow made goes now, unless its table took it. */
 	create_tidy(ctx);
+	/* A RAM device a killed grow made goes now, unless its table took it. */
 	cow_tidy(ctx);
 	n = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	for (i = 0; i < n; i++) {
