@@ -103,8 +103,7 @@ static void report(int priority, const char *fmt, ...)
  * ends by itself when the device goes; either way the interval still
  * reads every store.
  */
-static void start_waiter(struct rosnap_ctx *ctx, struct watched *w,
-			 pid_t monitor)
+static void start_waiter(struct rosnap_ctx *ctx, struct watched *w)
 {
 	uint32_t nr = 0;
 	pid_t pid;
@@ -116,7 +115,7 @@ static void start_waiter(struct rosnap_ctx *ctx, struct watched *w,
 	}
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != monitor_pid)
 		_exit(0);
 	while (rosnap_wait_event(ctx, w->name, &nr) == 0)
 		wake();
@@ -215,11 +214,11 @@ static void no_growth(struct watched *w, enum no_growth why, uint64_t avail)
 	if (w->no_growth == why)
 		return;
 	w->no_growth = why;
-	rosnap_format_size(set.grow_max, max, sizeof(max));
-	if (why == AT_MAX)
+	if (why == AT_MAX) {
+		rosnap_format_size(set.grow_max, max, sizeof(max));
 		report(LOG_WARNING, "%s: not growing its store: it is at "
 		       "--grow-max (%s)", w->name, max);
-	else if (why == NO_MEMORY)
+	} else if (why == NO_MEMORY)
 		report(LOG_WARNING, "%s: not growing its store: only %lluM of "
 		       "memory available", w->name,
 		       (unsigned long long)(avail >> 20));
@@ -301,7 +300,7 @@ static void check_device(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		return;
 	w->seen = true;
 	if (!w->waiter && !once)
-		start_waiter(ctx, w, monitor_pid);
+		start_waiter(ctx, w);
 	level = rosnap_device_get_level(d, &set, &pct);
 	if (level == ROSNAP_LEVEL_WARN || level == ROSNAP_LEVEL_CRITICAL) {
 		if (maybe_grow(ctx, d, w, avail) && rosnap_device_refresh(d) == 0)
