@@ -17,8 +17,9 @@
 
 struct bar {
 	const char *what;
-	struct timespec start;
+	struct timespec start;  /* of the first draw */
 	bool drawn;
+	struct bar *before;     /* a bar to end when this one begins */
 };
 
 static double since(const struct timespec *t0)
@@ -30,16 +31,30 @@ static double since(const struct timespec *t0)
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void bar_end(struct bar *b)
+{
+	if (b->drawn)
+		fputc('\n', stderr);
+	b->drawn = false;
+}
+
 /* A progress bar on stderr: percentage, rate and time left. */
 static int draw(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
 		void *userdata)
 {
 	struct bar *b = userdata;
 	char rate[32], left[32] = "--:--";
-	double secs = since(&b->start), pct, bps;
+	double secs, pct, bps;
 	int width = 30, fill;
 
 	(void)ctx;
+	if (b->before) {
+		bar_end(b->before);
+		b->before = NULL;
+	}
+	if (!b->drawn)
+		clock_gettime(CLOCK_MONOTONIC, &b->start);
+	secs = since(&b->start);
 	pct = total ? (double)done / (double)total : 1.0;
 	bps = secs > 0.2 ? (double)done / secs : 0;
 	rosnap_format_size((uint64_t)bps, rate, sizeof(rate));
@@ -56,12 +71,6 @@ static int draw(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
 		rate, left);
 	b->drawn = true;
 	return 0;
-}
-
-static void bar_end(struct bar *b)
-{
-	if (b->drawn)
-		fputc('\n', stderr);
 }
 
 /* --no-wait: a detached process finishes the merge, reporting to syslog. */
@@ -116,9 +125,9 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 	};
 	struct rosnap_merge_opts o = { 0 };
 	struct rosnap_device *dev = NULL;
-	struct bar b = { 0 };
+	struct bar b = { 0 }, copy = { 0 };
 	bool exit_now = false;
-	char name[128];
+	char name[128], copying[160];
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "nuj:" COMMON_SHORTOPTS, longopts,
@@ -159,8 +168,16 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 	snprintf(name, sizeof(name), "%s", rosnap_device_get_name(dev));
 	rosnap_device_unref(dev);
 	b.what = name;
-	clock_gettime(CLOCK_MONOTONIC, &b.start);
+	/* A journaled merge first copies the store: a bar of its own. */
+	snprintf(copying, sizeof(copying), "%s: copy into the journal", name);
+	copy.what = copying;
+	b.before = &copy;
+	if (isatty(STDERR_FILENO)) {
+		o.copy_progress = draw;
+		o.copy_userdata = &copy;
+	}
 	r = rosnap_merge(ctx, name, &o, isatty(STDERR_FILENO) ? draw : NULL, &b);
+	bar_end(&copy);
 	bar_end(&b);
 	if (r < 0)
 		return fail(r, "cannot merge %s", name);
@@ -203,7 +220,6 @@ int cmd_recover(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = need_root("recover");
 	if (r)
 		return r;
-	clock_gettime(CLOCK_MONOTONIC, &b.start);
 	r = rosnap_recover(ctx, argv[optind], origin,
 			   isatty(STDERR_FILENO) ? draw : NULL, &b);
 	bar_end(&b);

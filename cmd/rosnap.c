@@ -89,7 +89,8 @@ static const struct {
 	  "  -j, --journal PATH       power-loss-safe: copy the changes to PATH (a\n"
 	  "                           new file on another disk, or a block device)\n"
 	  "                           first and merge from there; after a power cut\n"
-	  "                           'rosnap recover PATH' finishes the merge\n" },
+	  "                           'rosnap recover PATH' finishes the merge (on a\n"
+	  "                           terminal, a bar of its own shows the copy)\n" },
 	{ "discard",
 	  "Usage: rosnap discard NAME|DEVICE [--remove]\n"
 	  "\n"

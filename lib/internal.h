@@ -487,9 +487,10 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 /*
  * A first copy of bytes of store from src, made while the device runs:
  * what journal_fill then finds unchanged it does not write again.
+ * progress (may be NULL) is told as it goes; non-zero: -ECANCELED.
  */
 int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
-		    uint64_t bytes);
+		    uint64_t bytes, rosnap_progress_fn progress, void *userdata);
 /*
  * Copy bytes of store from src (only the blocks that differ from the
  * first copy, if one was made), then a zeroed chunk that ends the store,

@@ -487,8 +487,15 @@ static int journal_room(struct rosnap_ctx *ctx, const struct journal *j,
  * block's hash (the first copy); otherwise skip a block whose hash is
  * the one the first copy noted for it.
  */
+/* Whom to tell how a copy goes. */
+struct copy_report {
+	struct rosnap_ctx *ctx;
+	rosnap_progress_fn fn;
+	void *userdata;
+};
+
 static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
-		       uint64_t *written)
+		       uint64_t *written, const struct copy_report *rep)
 {
 	uint64_t done = 0, i, sum;
 	char *buf = j->buf;
@@ -522,6 +529,10 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 			j->sums[i] = sum;
 		done += (uint64_t)n;
 		*written += (uint64_t)n;
+		if (rep && rep->fn && rep->fn(rep->ctx, done, bytes, rep->userdata)) {
+			r = -ECANCELED;
+			break;
+		}
 	}
 	return r;
 }
@@ -541,8 +552,9 @@ static int copy_buffers(struct journal *j)
 }
 
 int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
-		    uint64_t bytes)
+		    uint64_t bytes, rosnap_progress_fn progress, void *userdata)
 {
+	struct copy_report rep = { ctx, progress, userdata };
 	uint64_t written;
 	int r;
 
@@ -565,10 +577,15 @@ int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
 		j->nsums = 0;
 		return 0;
 	}
-	r = copy_blocks(j, src, bytes, true, &written);
+	r = copy_blocks(j, src, bytes, true, &written, &rep);
 	/* On the disk now, not in the page cache for the frozen sync. */
 	if (r == 0 && fdatasync(j->fd) < 0)
 		r = -errno;
+	if (r == -ECANCELED) {
+		log_notice(ctx, "the merge was cancelled while its store was "
+			   "copied into the journal; nothing changed");
+		return r;
+	}
 	if (r < 0) {
 		log_err(ctx, "cannot copy the changes into the journal %s: %s",
 			j->path, strerror(-r));
@@ -585,11 +602,15 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 	uint64_t w = 0;
 	int r;
 
+	/* Nothing is allocated with the root frozen: journal_precopy did it. */
+	if (!j->buf || !j->zero) {
+		log_err(ctx, "internal error: the journal's copy buffers were not "
+			"made before the device was suspended");
+		return -EINVAL;
+	}
 	r = journal_room(ctx, j, bytes);
 	if (r == 0)
-		r = copy_buffers(j);  /* made by journal_precopy already */
-	if (r == 0)
-		r = copy_blocks(j, src, bytes, false, &w);
+		r = copy_blocks(j, src, bytes, false, &w, NULL);
 	/*
 	 * A zeroed chunk after the store: the kernel reads metadata areas
 	 * until one is not full, and must not take old bytes of a reused

@@ -163,18 +163,26 @@ int rosnap_remove(struct rosnap_ctx *ctx, const char *name);
 #define ROSNAP_MERGE_NO_WAIT 0x1u   /* return as soon as the merge runs */
 #define ROSNAP_MERGE_UNPROTECT 0x2u /* afterwards: a plain mapping */
 
-struct rosnap_merge_opts {
-	uint32_t flags;             /* ROSNAP_MERGE_* */
-	const char *journal;        /* power-loss-safe: copy the COW here first */
-	uint64_t reserved[8];       /* must be 0 */
-};
-
 /*
  * Called while a merge is waited for, with bytes merged and bytes to
  * merge.  Returning non-zero stops the waiting (not the merge).
  */
 typedef int (*rosnap_progress_fn)(struct rosnap_ctx *ctx, uint64_t done,
 				  uint64_t total, void *userdata);
+
+struct rosnap_merge_opts {
+	uint32_t flags;             /* ROSNAP_MERGE_* */
+	const char *journal;        /* power-loss-safe: copy the COW here first */
+	/*
+	 * With a journal: called as the store is copied into it while the
+	 * device runs, before the merge starts (bytes copied, bytes to
+	 * copy).  Returning non-zero cancels the merge: -ECANCELED, the
+	 * journal removed, nothing changed.  May be NULL.
+	 */
+	rosnap_progress_fn copy_progress;
+	void *copy_userdata;
+	uint64_t reserved[6];       /* must be 0 */
+};
 
 /*
  * Write the changes of a rosnap device into its origin while the device
@@ -190,7 +198,8 @@ typedef int (*rosnap_progress_fn)(struct rosnap_ctx *ctx, uint64_t done,
  * Returns 0, -ENODEV, -EINVAL (an invalid snapshot, nothing to merge, bad
  * options), -EROFS (the origin cannot be written), -EEXIST (the journal
  * exists), -EBUSY, -EIO (the kernel stopped the merge: "merge-failed";
- * calling rosnap_merge() again retries), -EPERM.
+ * calling rosnap_merge() again retries), -EPERM, -ECANCELED (copy_progress
+ * asked).
  */
 int rosnap_merge(struct rosnap_ctx *ctx, const char *name,
 		 const struct rosnap_merge_opts *opts,

@@ -162,12 +162,13 @@ static int journal_layer(struct rosnap_ctx *ctx, struct journal *j,
 }
 
 /*
- * Copy the store into the journal: live, a first copy while the device
- * runs; then, with the device suspended and its store complete, only
- * what changed since (the root stays frozen for that alone).
+ * Copy the store into the journal: live (the merge's options, for its
+ * copy_progress), a first copy while the device runs; then (NULL), with
+ * the device suspended and its store complete, only what changed since
+ * (the root stays frozen for that alone).
  */
 static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
-			struct journal *j, bool live)
+			struct journal *j, const struct rosnap_merge_opts *live)
 {
 	char type[32], status[256], size[32];
 	struct snap_status st;
@@ -191,7 +192,8 @@ static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	if (src < 0)
 		return src;
 	if (live) {
-		r = journal_precopy(ctx, j, src, st.allocated * SECTOR_SIZE);
+		r = journal_precopy(ctx, j, src, st.allocated * SECTOR_SIZE,
+				    live->copy_progress, live->copy_userdata);
 		close(src);
 		return r;
 	}
@@ -222,7 +224,7 @@ static int merge_start_frozen(struct rosnap_ctx *ctx, void *data)
 	int r = 0;
 
 	if (ms->j)
-		r = journal_copy(ctx, ms->d, ms->j, false);
+		r = journal_copy(ctx, ms->d, ms->j, NULL);
 	if (r == 0)
 		r = reload_top(ctx, ms->d, "snapshot-merge", ms->m->devnum,
 			       ms->d->chunk_bytes);
@@ -302,7 +304,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		if (r < 0)
 			return r;
 		/* Most of the copy, while the device runs. */
-		r = journal_copy(ctx, d, &j, true);
+		r = journal_copy(ctx, d, &j, opts);
 		if (r == 0)
 			r = journal_layer(ctx, &j, mname, &u, &m);
 		if (r < 0)

@@ -120,6 +120,25 @@ static void pattern(unsigned char *buf, size_t len, unsigned seed)
  * more appended): the second pass writes exactly the changed and the new
  * blocks, and the journal then holds the store as it is.
  */
+/* What a copy's progress callback was told; it cancels at call stop_at. */
+struct told {
+	unsigned calls, stop_at;
+	uint64_t done, total;
+};
+
+static int tell(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
+		void *data)
+{
+	struct told *t = data;
+
+	(void)ctx;
+	assert_true(done > t->done);
+	t->calls++;
+	t->done = done;
+	t->total = total;
+	return t->stop_at && t->calls == t->stop_at;
+}
+
 static void two_pass_copy(void **state)
 {
 	char dir[] = "/tmp/rosnap-journal-XXXXXX", jpath[64], spath[64];
@@ -127,6 +146,7 @@ static void two_pass_copy(void **state)
 	unsigned char *store = malloc(last), *got = malloc(last);
 	struct journal_header h;
 	struct rosnap_ctx *ctx;
+	struct told t = { 0 };
 	struct journal j;
 	uint64_t written;
 	int src;
@@ -144,7 +164,11 @@ static void two_pass_copy(void **state)
 	assert_true(src >= 0);
 	pattern(store, last, 1);
 	assert_int_equal(pwrite(src, store, first, 0), (ssize_t)first);
-	assert_int_equal(journal_precopy(ctx, &j, src, first), 0);
+	assert_int_equal(journal_precopy(ctx, &j, src, first, tell, &t), 0);
+	/* Told block by block, up to the whole. */
+	assert_int_equal(t.calls, first / BLOCK);
+	assert_int_equal(t.done, first);
+	assert_int_equal(t.total, first);
 
 	/* Block 2 rewritten, blocks 4 and 5 new. */
 	pattern(store + 2 * BLOCK, BLOCK, 2);
@@ -160,6 +184,12 @@ static void two_pass_copy(void **state)
 	j.nsums = 0;
 	assert_int_equal(journal_fill(ctx, &j, src, last, &written), 0);
 	assert_int_equal(written, last);
+
+	/* A callback that returns non-zero cancels the copy there. */
+	memset(&t, 0, sizeof(t));
+	t.stop_at = 2;
+	assert_int_equal(journal_precopy(ctx, &j, src, last, tell, &t), -ECANCELED);
+	assert_int_equal(t.calls, 2);
 
 	journal_close(&j);
 	close(src);
