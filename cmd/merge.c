@@ -4,6 +4,7 @@
  * rosnap recover PATH [--origin DEVICE]
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,14 @@
 struct bar {
 	const char *what;
 	struct timespec start;  /* of the first draw */
+	uint64_t done0;         /* done at the first draw */
+	double last;            /* seconds after start of the last redraw */
+	int last_pct;
 	bool drawn;
-	struct bar *before;     /* a bar to end when this one begins */
 };
+
+/* The bar on the screen, which a message must end first (log_to_stderr). */
+static struct bar *active;
 
 static double since(const struct timespec *t0)
 {
@@ -31,14 +37,18 @@ static double since(const struct timespec *t0)
 	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void bar_end(struct bar *b)
+void bar_interrupt(void)
 {
-	if (b->drawn)
+	if (active && active->drawn)
 		fputc('\n', stderr);
-	b->drawn = false;
+	active = NULL;
 }
 
-/* A progress bar on stderr: percentage, rate and time left. */
+/*
+ * A progress bar on stderr: percentage, rate and time left.  Redrawn when
+ * the percentage changes or 0.2 s has passed: a serial console must not
+ * fall behind a large store's copy.
+ */
 static int draw(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
 		void *userdata)
 {
@@ -48,15 +58,22 @@ static int draw(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
 	int width = 30, fill;
 
 	(void)ctx;
-	if (b->before) {
-		bar_end(b->before);
-		b->before = NULL;
-	}
-	if (!b->drawn)
+	if (active != b) {
+		bar_interrupt();
+		active = b;
 		clock_gettime(CLOCK_MONOTONIC, &b->start);
+		b->done0 = done;
+		b->last_pct = -1;
+		b->drawn = false;
+	}
 	secs = since(&b->start);
 	pct = total ? (double)done / (double)total : 1.0;
-	bps = secs > 0.2 ? (double)done / secs : 0;
+	if (b->drawn && (int)(pct * 100.0) == b->last_pct && done < total &&
+	    secs - b->last < 0.2)
+		return 0;
+	b->last = secs;
+	b->last_pct = (int)(pct * 100.0);
+	bps = secs > 0.2 && done > b->done0 ? (double)(done - b->done0) / secs : 0;
 	rosnap_format_size((uint64_t)bps, rate, sizeof(rate));
 	if (bps > 0 && done < total) {
 		long eta = (long)((double)(total - done) / bps);
@@ -71,6 +88,24 @@ static int draw(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
 		rate, left);
 	b->drawn = true;
 	return 0;
+}
+
+/*
+ * The journal's first copy runs under rosnap's lock, which holds signals
+ * back: Ctrl-C (or SIGTERM, SIGHUP) then cancels the merge before it
+ * starts, with nothing changed, rather than wait for it.
+ */
+static int copy_progress(struct rosnap_ctx *ctx, uint64_t done, uint64_t total,
+			 void *userdata)
+{
+	sigset_t pending;
+
+	if (isatty(STDERR_FILENO))
+		draw(ctx, done, total, userdata);
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGINT) == 1 ||
+		sigismember(&pending, SIGTERM) == 1 ||
+		sigismember(&pending, SIGHUP) == 1);
 }
 
 /* --no-wait: a detached process finishes the merge, reporting to syslog. */
@@ -171,14 +206,10 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 	/* A journaled merge first copies the store: a bar of its own. */
 	snprintf(copying, sizeof(copying), "%s: copy into the journal", name);
 	copy.what = copying;
-	b.before = &copy;
-	if (isatty(STDERR_FILENO)) {
-		o.copy_progress = draw;
-		o.copy_userdata = &copy;
-	}
+	o.copy_progress = copy_progress;
+	o.copy_userdata = &copy;
 	r = rosnap_merge(ctx, name, &o, isatty(STDERR_FILENO) ? draw : NULL, &b);
-	bar_end(&copy);
-	bar_end(&b);
+	bar_interrupt();
 	if (r < 0)
 		return fail(r, "cannot merge %s", name);
 	if (o.flags & ROSNAP_MERGE_NO_WAIT) {
@@ -222,7 +253,7 @@ int cmd_recover(struct rosnap_ctx *ctx, int argc, char *argv[])
 		return r;
 	r = rosnap_recover(ctx, argv[optind], origin,
 			   isatty(STDERR_FILENO) ? draw : NULL, &b);
-	bar_end(&b);
+	bar_interrupt();
 	if (r < 0)
 		return fail(r, "cannot recover from %s", argv[optind]);
 	return EXIT_OK;

@@ -79,7 +79,8 @@ static const struct {
 	  "progress bar on a terminal.  On a device already merging: waits for it;\n"
 	  "on one whose merge failed (merge-failed): restarts it; on one with no\n"
 	  "changes: says so and does nothing (unless --unprotect).  Ctrl-C while\n"
-	  "it waits stops the waiting, not the merge.\n"
+	  "it waits stops the waiting, not the merge; during the copy into a\n"
+	  "journal it cancels the merge, and nothing changes.\n"
 	  "\n"
 	  "Options:\n"
 	  "  -n, --no-wait            return at once; a background process finishes\n"
@@ -231,6 +232,7 @@ static void log_to_stderr(struct rosnap_ctx *ctx, int priority,
 {
 	(void)ctx;
 	(void)data;
+	bar_interrupt();
 	if (priority <= LOG_ERR) {
 		error_logged = true;
 		fprintf(stderr, "rosnap: %s\n", msg);

@@ -58,6 +58,8 @@ int exit_code(int r);
 /* Print an error unless the library already explained the failure. */
 int fail(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern bool error_logged;
+/* End the progress bar on the screen, if any, before other output. */
+void bar_interrupt(void);
 
 int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);

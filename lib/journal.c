@@ -577,6 +577,7 @@ int journal_precopy(struct rosnap_ctx *ctx, struct journal *j, int src,
 		j->nsums = 0;
 		return 0;
 	}
+	test_pause(ctx, "journal", "precopy");
 	r = copy_blocks(j, src, bytes, true, &written, &rep);
 	/* On the disk now, not in the page cache for the frozen sync. */
 	if (r == 0 && fdatasync(j->fd) < 0)

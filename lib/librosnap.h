@@ -180,7 +180,13 @@ struct rosnap_merge_opts {
 	 * journal removed, nothing changed.  May be NULL.
 	 */
 	rosnap_progress_fn copy_progress;
+#if UINTPTR_MAX == UINT32_MAX       /* each pointer 8 bytes wide */
+	uint32_t copy_progress_pad_;
+#endif
 	void *copy_userdata;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t copy_userdata_pad_;
+#endif
 	uint64_t reserved[6];       /* must be 0 */
 };
 

@@ -645,6 +645,16 @@ int merge_rearm(struct rosnap_ctx *ctx, const struct rosnap_device *d)
 	return swap_top(ctx, d, "snapshot-merge", d->cow.devnum);
 }
 
+/*
+ * The options' layout is ABI: the two pointers took two reserved words,
+ * and each stays 8 bytes wide on 32-bit systems too.
+ */
+_Static_assert(offsetof(struct rosnap_merge_opts, reserved) ==
+		       offsetof(struct rosnap_merge_opts, copy_progress) + 16 &&
+	       sizeof(struct rosnap_merge_opts) ==
+		       offsetof(struct rosnap_merge_opts, copy_progress) + 64,
+	       "struct rosnap_merge_opts changed size or layout");
+
 static int check_flags(struct rosnap_ctx *ctx, uint32_t flags, uint32_t known,
 		       const uint64_t *reserved, size_t n)
 {

@@ -286,6 +286,31 @@ faulty_origin() { # DISK NAME
 	dmsetup mknodes "$2"
 }
 
+# Run CMD... in the foreground (a background command would ignore SIGINT:
+# no job control), paused at WHAT:STEP by the test build's hook; a watcher
+# sends it SIG there and lets it go on.  Its exit status is in $rc, its
+# output in /tmp/out and /tmp/err.  signal_at_pause WHAT:STEP SIG CMD...
+signal_at_pause() {
+	point=$1 sig=$2
+	shift 2
+	rm -f /run/pause /tmp/done
+	(
+		until [ -s /run/pause ] || [ -e /tmp/done ]; do sleep 0.1; done
+		[ -s /run/pause ] || exit 1
+		kill -s "$sig" "$(cat /run/pause)"
+		rm -f /run/pause
+	) &
+	watcher=$!
+	rc=0
+	ROSNAP_TEST_PAUSE_AT=$point ROSNAP_TEST_PAUSE_FILE=/run/pause "$@" \
+		>/tmp/out 2>/tmp/err || rc=$?
+	touch /tmp/done
+	if ! wait $watcher; then
+		cat /tmp/err
+		fail "'$*' never paused at $point"
+	fi
+}
+
 # Start CMD... in the background, paused at WHAT:STEP by the test build's
 # hook; return once it waits there, its pid in $paused_pid.  Removing
 # /run/pause lets it go on.

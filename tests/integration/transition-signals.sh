@@ -76,25 +76,8 @@ one_case() { # VERB STEP SIGNAL
 	echo "-- $verb:$step SIG$sig"
 	setup "$verb"
 	origin_before=$(sum_of /dev/vdc)
-	rm -f /run/pause /tmp/done
-	# The command runs in the foreground: a background one would ignore
-	# SIGINT (no job control).  A watcher sends the signal once it paused.
-	(
-		until [ -s /run/pause ] || [ -e /tmp/done ]; do sleep 0.1; done
-		[ -s /run/pause ] || exit 1
-		kill -s "$sig" "$(cat /run/pause)"
-		rm -f /run/pause
-	) &
-	watcher=$!
 	# shellcheck disable=SC2046
-	rc=0
-	ROSNAP_TEST_PAUSE_AT=$verb:$step ROSNAP_TEST_PAUSE_FILE=/run/pause \
-		$(command_for "$verb") >/tmp/out 2>/tmp/err || rc=$?
-	touch /tmp/done
-	if ! wait $watcher; then
-		cat /tmp/err
-		fail "$verb never paused at $step"
-	fi
+	signal_at_pause "$verb:$step" "$sig" $(command_for "$verb")
 	# The signal took effect, once the change was whole (or at once: KILL).
 	case $sig in HUP) n=1 ;; INT) n=2 ;; KILL) n=9 ;; TERM) n=15 ;; esac
 	assert_eq "$rc" "$((128 + n))" "$verb:$step SIG$sig: exit status"
