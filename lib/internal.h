@@ -610,11 +610,16 @@ void lock_tidy(struct rosnap_ctx *ctx);
 int record_write(struct rosnap_ctx *ctx, const char *prefix, const char *key,
 		 const char *text);
 void record_remove(struct rosnap_ctx *ctx, const char *prefix, const char *key);
+/* Its text into BUF ("" if none): a regular file, never followed or waited on. */
+void record_read(struct rosnap_ctx *ctx, const char *prefix, const char *key,
+		 char *buf, size_t len);
 void records_take(struct rosnap_ctx *ctx, const char *prefix,
 		  void (*fn)(struct rosnap_ctx *ctx, const char *key,
 			     const char *text));
 /* Held (shared) by whoever waits to finish a merge; fd or -errno. */
 int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name);
+/* Let go of it (fd < 0: nothing); the last one out removes the file. */
+void merge_waiter_unlock(struct rosnap_ctx *ctx, const char *name, int fd);
 /* Is somebody waiting to finish NAME's merge? */
 bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name);
 

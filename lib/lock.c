@@ -176,6 +176,22 @@ void record_remove(struct rosnap_ctx *ctx, const char *prefix, const char *key)
 		unlink(p);
 }
 
+void record_read(struct rosnap_ctx *ctx, const char *prefix, const char *key,
+		 char *buf, size_t len)
+{
+	struct stat st;
+	ssize_t n = -1;
+	int fd;
+
+	fd = path_open(ctx, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, RUN_DIR "/%s%s",
+		       prefix, key);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		n = read(fd, buf, len - 1);
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
 void records_take(struct rosnap_ctx *ctx, const char *prefix,
 		  void (*fn)(struct rosnap_ctx *ctx, const char *key,
 			     const char *text))
@@ -190,9 +206,7 @@ void records_take(struct rosnap_ctx *ctx, const char *prefix,
 	while ((de = readdir(dp))) {
 		if (strncmp(de->d_name, prefix, len) != 0 || !de->d_name[len])
 			continue;
-		if (path_read(ctx, text, sizeof(text), RUN_DIR "/%s",
-			      de->d_name) < 0)
-			text[0] = '\0';
+		record_read(ctx, "", de->d_name, text, sizeof(text));
 		fn(ctx, de->d_name + len, text);
 		record_remove(ctx, "", de->d_name);
 	}
@@ -204,32 +218,65 @@ void records_take(struct rosnap_ctx *ctx, const char *prefix,
  * /run/rosnap/merge-NAME for as long as it waits; the kernel lets go of it
  * when that process dies.  So a merge the kernel has completed is
  * finished by repair only when nobody is still waiting to do it.
+ *
+ * The file goes when nobody holds it: whoever removes it holds it
+ * exclusively, and a waiter that locked a file removed meanwhile (its
+ * open came first) locks the new one instead.
  */
-static int waiter_open(struct rosnap_ctx *ctx, const char *name)
+static bool waiter_linked(struct rosnap_ctx *ctx, int fd, const char *name)
 {
-	return path_open(ctx, O_RDWR | O_CREAT | O_NOFOLLOW, RUN_DIR "/merge-%s",
-			 name);
+	char p[PATH_MAX];
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 &&
+	       path_build(ctx, p, sizeof(p), RUN_DIR "/merge-%s", name) == 0 &&
+	       lstat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name)
 {
-	int fd = waiter_open(ctx, name);
+	int fd;
 
-	if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+	for (;;) {
+		fd = path_open(ctx, O_RDWR | O_CREAT | O_NOFOLLOW,
+			       RUN_DIR "/merge-%s", name);
+		if (fd < 0)
+			return fd;
+		if (flock(fd, LOCK_SH) < 0) {
+			close(fd);
+			return -errno;
+		}
+		if (waiter_linked(ctx, fd, name))
+			return fd;
 		close(fd);
-		return -errno;
 	}
-	return fd;
+}
+
+/* The last waiter out removes the file. */
+void merge_waiter_unlock(struct rosnap_ctx *ctx, const char *name, int fd)
+{
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && waiter_linked(ctx, fd, name))
+		record_remove(ctx, "merge-", name);
+	close(fd);
 }
 
 bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name)
 {
-	int fd = waiter_open(ctx, name);
+	int fd = path_open(ctx, O_RDWR | O_NOFOLLOW, RUN_DIR "/merge-%s", name);
 	bool waiting;
 
 	if (fd < 0)
 		return false;
-	waiting = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		/* Nobody holds it: the file goes. */
+		waiting = false;
+		if (waiter_linked(ctx, fd, name))
+			record_remove(ctx, "merge-", name);
+	} else {
+		waiting = errno == EWOULDBLOCK;
+	}
 	close(fd);
 	return waiting;
 }

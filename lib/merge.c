@@ -545,8 +545,7 @@ _public_ int rosnap_merge_wait(struct rosnap_ctx *ctx, const char *name,
 	/* Tells repair (transition_tidy) that the merge is ours to finish. */
 	waiter = merge_waiter_lock(ctx, dmname);
 	r = merge_wait_finish(ctx, dmname, progress, userdata);
-	if (waiter >= 0)
-		close(waiter);
+	merge_waiter_unlock(ctx, dmname, waiter);
 	return r;
 }
 
@@ -711,8 +710,7 @@ out:
 	lock_release(ctx);
 	if (r == 0 && !(opts->flags & ROSNAP_MERGE_NO_WAIT))
 		r = rosnap_merge_wait(ctx, dmname, progress, userdata);
-	if (waiter >= 0)
-		close(waiter);
+	merge_waiter_unlock(ctx, dmname, waiter);
 	return r;
 }
 

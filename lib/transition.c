@@ -353,13 +353,12 @@ void transition_tidy(struct rosnap_ctx *ctx)
 	char **names = NULL;
 	int n, i;
 
-	if (path_read(ctx, name, sizeof(name), RUN_DIR "/" MARKER) >= 0) {
-		name[strcspn(name, "\n")] = '\0';
-		if (name[0])
-			resume_left(ctx, name);
-		if (!name[0] || !still_suspended(ctx, name))
-			marker_clear(ctx);
-	}
+	record_read(ctx, MARKER, "", name, sizeof(name));
+	name[strcspn(name, "\n")] = '\0';
+	if (name[0])
+		resume_left(ctx, name);
+	if (!name[0] || !still_suspended(ctx, name))
+		marker_clear(ctx);
 	create_tidy(ctx);
 	/* A RAM device a killed grow made goes now, unless its table took it. */
 	cow_tidy(ctx);

@@ -219,6 +219,15 @@ powercut() {
 	fail "still running after the power cut"
 }
 
+# The pids of the processes whose command line is ARGS (as one string,
+# arguments separated by spaces): pids_of ARGS
+pids_of() {
+	for p in /proc/[0-9]*; do
+		[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "$1 " ] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
 # Write COUNT 4K chunks, each apart from the next (every other chunk from
 # the start): the kernel merges them one at a time, so on a slow disk a
 # merge of them lasts.  scattered_writes DEVICE COUNT

@@ -23,12 +23,15 @@ want=$(sum_of /dev/mapper/fk)
 
 step "kill the finisher"
 rosnap merge fk --no-wait 2>/dev/null || fail "merge --no-wait"
-finisher=
-for p in /proc/[0-9]*; do
-	[ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "rosnap merge fk --no-wait " ] &&
-		finisher=${p#/proc/}
-done
+finisher=$(pids_of "rosnap merge fk --no-wait")
 [ -n "$finisher" ] || fail "no finisher process"
+# Killed once it waits: its waiter file is there.
+n=0
+until [ -e /run/rosnap/merge-fk ]; do
+	n=$((n + 1))
+	[ $n -lt 1500 ] || fail "the finisher never took /run/rosnap/merge-fk"
+	sleep 0.02
+done
 kill -KILL "$finisher"
 # The kernel goes on merging: wait for it, without rosnap.
 n=0
@@ -45,6 +48,8 @@ cat /tmp/err /tmp/status
 grep -q "the merge of fk ended with nobody to finish it" /tmp/err ||
 	fail "status did not say it finished the merge"
 assert_eq "$(json_value fk state)" active "state"
+# The finisher's waiter file went with the merge nobody waited for.
+[ ! -e /run/rosnap/merge-fk ] || fail "/run/rosnap/merge-fk is left"
 assert_eq "$(dmsetup table fk | awk '{ print $3 }')" snapshot "table"
 assert_eq "$(blockdev --getro /dev/mapper/slowvdc)" 1 "origin read-only again"
 assert_eq "$(dmsetup ls | awk '{ print $1 }' | grep '^fk-' | tr '\n' ' ')" "fk-cow " "layers"

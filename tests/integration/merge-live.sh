@@ -49,6 +49,7 @@ assert_eq "$(json_value live cow_size_bytes)" "$size" "store size"
 [ "$(json_value live cow_used_bytes)" -lt $((1 << 20)) ] || fail "store not fresh: $(json_value live cow_used_bytes)"
 assert_eq "$(blockdev --getro /dev/vdc)" 1 "origin read-only again"
 [ ! -e /dev/mapper/live-cow.merge ] || fail "merge layer left"
+[ ! -e /run/rosnap/merge-live ] || fail "the merge's waiter file is left"
 dmsetup ls | grep -c '^live-cow' | grep -qx 1 || fail "layers: $(dmsetup ls)"
 
 step "writes after the merge go to the new store"

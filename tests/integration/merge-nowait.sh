@@ -44,6 +44,15 @@ while :; do
 done
 [ "$seen" -gt 0 ] || fail "never saw the merge in progress"
 wait $joiner || fail "the second merge failed: $(cat /tmp/err2)"
+# Two waited (the background finisher and the joiner): once both are
+# gone, so is their waiter file.
+n=0
+while [ -n "$(pids_of "rosnap merge nw --no-wait")" ]; do
+	n=$((n + 1))
+	[ $n -lt 3000 ] || fail "the background finisher did not end with the merge"
+	sleep 0.1
+done
+[ ! -e /run/rosnap/merge-nw ] || fail "the merge's waiter file is left"
 assert_eq "$(json_value nw state)" active "final state"
 assert_eq "$(json_value nw merge_progress)" null "merge_progress after"
 rosnap remove nw || fail "remove"
