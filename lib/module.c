@@ -115,8 +115,8 @@ int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need)
 	char why[512];
 	int r = module_load(ctx, need);
 
-	if (r == 0 || r == -ENOMEM)
-		return r;
+	if (r == 0)
+		return 0;
 	module_why(need, r, why, sizeof(why));
 	if (r == -ENOENT) {
 		log_err(ctx, "%s; use a kernel built with %s=m or =y", why,
@@ -124,7 +124,7 @@ int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need)
 		return -EOPNOTSUPP;
 	}
 	log_err(ctx, "%s", why);
-	return r == -EPERM || r == -EACCES ? r : -EOPNOTSUPP;
+	return r == -EPERM || r == -EACCES || r == -ENOMEM ? r : -EOPNOTSUPP;
 }
 
 int module_try(struct rosnap_ctx *ctx, const struct kmod_need *need, char *why,

@@ -120,25 +120,38 @@ static int check_name_free(struct rosnap_ctx *ctx, const char *name)
 	return 0;
 }
 
+/*
+ * zram unless the origin needs small sectors or the kernel cannot load
+ * zram (an initramfs without it): then brd, rosnap's fallback, with a
+ * notice.  A compression algorithm asks for zram as --backend zram does.
+ */
 static int choose_backend(struct rosnap_ctx *ctx, const char *spec,
 			  const struct origin *o, enum rosnap_backend want,
-			  enum rosnap_backend *backend)
+			  bool compression, enum rosnap_backend *backend)
 {
 	char why[512];
 	enum small_blocks small = origin_small_blocks(o, why, sizeof(why));
+	int r;
 
 	*backend = want;
 	if (want == ROSNAP_BACKEND_AUTO) {
 		*backend = ROSNAP_BACKEND_BRD;
-		if (small != SMALL_NO)
+		if (small != SMALL_NO) {
 			log_notice(ctx, "using brd instead of zram for %s: %s, "
 				   "and zram's sectors are 4096 bytes", spec, why);
-		else if (module_try(ctx, &KMOD_ZRAM, why, sizeof(why)) < 0)
-			/* brd is the fallback (an initramfs without zram). */
-			log_notice(ctx, "using brd instead of zram for %s: %s",
-				   spec, why);
-		else
+			return 0;
+		}
+		r = module_try(ctx, &KMOD_ZRAM, why, sizeof(why));
+		if (r == 0 || compression) {
+			/* Without zram, making its device says why. */
 			*backend = ROSNAP_BACKEND_ZRAM;
+			return 0;
+		}
+		if (r == -ENOMEM) {
+			log_err(ctx, "%s", why);
+			return r;
+		}
+		log_notice(ctx, "using brd instead of zram for %s: %s", spec, why);
 		return 0;
 	}
 	if (want == ROSNAP_BACKEND_ZRAM && small == SMALL_NEEDED) {
@@ -308,7 +321,8 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	}
 	r = check_name_free(ctx, name);
 	if (r == 0)
-		r = choose_backend(ctx, spec, &o, opts->backend, &backend);
+		r = choose_backend(ctx, spec, &o, opts->backend,
+				   opts->compression != NULL, &backend);
 	if (r == 0 && opts->compression && backend != ROSNAP_BACKEND_ZRAM) {
 		log_err(ctx, "--compression applies to zram, but %s needs brd",
 			spec);
@@ -615,7 +629,8 @@ static int protect_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	r = origin_open_devnum(ctx, d->origin_devnum, &o);
 	if (r < 0)
 		return r;
-	r = choose_backend(ctx, device_origin_label(d), &o, ROSNAP_BACKEND_AUTO, &backend);
+	r = choose_backend(ctx, device_origin_label(d), &o, ROSNAP_BACKEND_AUTO,
+			   false, &backend);
 	if (r == 0)
 		r = check_chunk(ctx, DEFAULT_CHUNK_BYTES, &o, backend);
 	if (r == 0 && !ram)

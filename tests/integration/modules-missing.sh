@@ -1,7 +1,8 @@
 #!/bin/sh
 # A kernel without a module rosnap needs: the error names the kernel
 # option, the exit status is 6, nothing changes.  Without zram, rosnap
-# uses brd, its fallback, and says why, unless zram was asked for.
+# uses brd, its fallback, and says why, unless zram was asked for
+# (--backend zram, or --compression).
 # modes: plain
 . /tests/lib.sh
 kdir=/lib/modules/$(uname -r)/kernel
@@ -15,6 +16,9 @@ rmmod zram 2>/dev/null || true  # not loaded, or in use: checked next
 mount -t tmpfs tmpfs "$kdir/drivers/block/zram"
 unchanged expect_fail 6 "no zram support.*CONFIG_ZRAM" \
 	rosnap create /dev/vdc --ram 16M --backend zram
+# A compression algorithm asks for zram too.
+unchanged expect_fail 6 "no zram support.*CONFIG_ZRAM" \
+	rosnap create /dev/vdc --ram 16M --compression lz4
 rosnap create /dev/vdc --ram 16M 2>/tmp/err >/dev/null
 grep -q "using brd instead of zram for /dev/vdc: the kernel has no zram support" /tmp/err ||
 	fail "no notice about brd: $(cat /tmp/err)"
