@@ -11,6 +11,14 @@ boot forgot rosnap
 check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
 check "fallback rw: the disk boots writable" step_ok
+# rosnap-root.service fails, and with it sysroot.mount: the initrd's
+# emergency mode (rosnap-boot(7)).
+boot --until "Entering emergency mode|You are in emergency mode" panic-never \
+	rosnap rosnap.ram=99T rosnap.fallback=panic
+check "fallback panic: the boot stops in the initrd's emergency mode" \
+	eval 'stopped_early && [ "$ended" = stopped ]'
+check "fallback panic: rosnap's message says why" \
+	console_says "rosnap: cannot protect the root filesystem .*stopping the boot \(rosnap.fallback=panic\)"
 
 # journal= makes the generated service wait for the journal's device:
 # started before it, the initrd would not see the interrupted merge.

@@ -1,6 +1,10 @@
 # The root filesystem protected by the initramfs made by initramfs-tools
-# (Debian's update-initramfs), rosnap installed with make install.
-image initramfs-tools || return 0
+# (Debian's update-initramfs), rosnap installed with make install and
+# enabled as the README says: enable=yes in /etc/rosnap/boot.conf before
+# update-initramfs.  Boots name "rosnap" on the command line all the same
+# (but the last), and rosnap=off overrides boot.conf.
+echo enable=yes >"$work/enable.conf"
+image initramfs-tools "$work/enable.conf" || return 0
 pristine=$(image_sum)
 
 boot protected rosnap
@@ -30,7 +34,7 @@ check "the disk image is unchanged by the fallbacks" \
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
 check "fallback rw: the disk boots writable" step_ok
 boot off rosnap=off
-check "rosnap=off: the disk itself, writable" step_ok
+check "rosnap=off: the disk itself, writable, though boot.conf says enable=yes" step_ok
 
 boot merge-root rosnap
 check "a live merge of /" step_ok
@@ -43,3 +47,12 @@ check "a journaled merge of / is under way when the power is cut" \
 boot journal-recovered rosnap rosnap.journal=/dev/vdc
 check "the next boot's initramfs finishes the merge" step_ok
 check "... and says so" console_says "finished the merge from /dev/vdc"
+
+# boot.conf's enable=yes, in the initramfs since the image's
+# update-initramfs: no "rosnap" on this command line.  It blacklists
+# zram: brd, the fallback, serves.
+boot enabled module_blacklist=zram
+check "enable=yes in boot.conf protects a boot with no rosnap on the command line, on brd without zram" \
+	step_ok
+check "... the console says why brd" \
+	console_says "rosnap: using brd instead of zram for .*cannot load kernel module zram"
