@@ -482,11 +482,6 @@ static int journal_room(struct rosnap_ctx *ctx, const struct journal *j,
 	return -ENOSPC;
 }
 
-/*
- * Copy bytes of store from src, block by block.  record: note each
- * block's hash (the first copy); otherwise skip a block whose hash is
- * the one the first copy noted for it.
- */
 /* Whom to tell how a copy goes. */
 struct copy_report {
 	struct rosnap_ctx *ctx;
@@ -494,6 +489,12 @@ struct copy_report {
 	void *userdata;
 };
 
+/*
+ * Copy bytes of store from src, block by block.  record: note each
+ * block's hash (the first copy); otherwise skip a block whose hash is
+ * the one the first copy noted for it.  rep (may be NULL) is told after
+ * each block; non-zero from it stops the copy: -ECANCELED.
+ */
 static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 		       uint64_t *written, const struct copy_report *rep)
 {
