@@ -252,13 +252,25 @@ int merge_waiter_lock(struct rosnap_ctx *ctx, const char *name)
 	}
 }
 
+/*
+ * If nobody else holds fd's file, remove it, holding it exclusively:
+ * 0, or -EWOULDBLOCK (somebody waits) or flock's other -errno.
+ */
+static int waiter_remove_unheld(struct rosnap_ctx *ctx, int fd, const char *name)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return -errno;
+	if (waiter_linked(ctx, fd, name))
+		record_remove(ctx, "merge-", name);
+	return 0;
+}
+
 /* The last waiter out removes the file. */
 void merge_waiter_unlock(struct rosnap_ctx *ctx, const char *name, int fd)
 {
 	if (fd < 0)
 		return;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && waiter_linked(ctx, fd, name))
-		record_remove(ctx, "merge-", name);
+	waiter_remove_unheld(ctx, fd, name);
 	close(fd);
 }
 
@@ -269,14 +281,7 @@ bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name)
 
 	if (fd < 0)
 		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-		/* Nobody holds it: the file goes. */
-		waiting = false;
-		if (waiter_linked(ctx, fd, name))
-			record_remove(ctx, "merge-", name);
-	} else {
-		waiting = errno == EWOULDBLOCK;
-	}
+	waiting = waiter_remove_unheld(ctx, fd, name) == -EWOULDBLOCK;
 	close(fd);
 	return waiting;
 }
