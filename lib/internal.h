@@ -428,6 +428,18 @@ int cow_ram_used(struct rosnap_ctx *ctx, const struct cow *cow,
  * another, or -errno. */
 int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root);
 
+/* field.c: fields of rosnap's on-disk headers, little-endian */
+void field_put32(unsigned char *p, uint32_t v);
+void field_put64(unsigned char *p, uint64_t v);
+uint32_t field_get32(const unsigned char *p);
+uint64_t field_get64(const unsigned char *p);
+/* CRC32 (zlib's) of the first len bytes. */
+uint32_t field_crc(const unsigned char *buf, size_t len);
+/* A string into a zero-padded field of size bytes; -ENAMETOOLONG. */
+int field_put_str(unsigned char *dst, size_t size, const char *s);
+/* A field must end within its size and hold printable ASCII; -EINVAL. */
+int field_get_str(char *dst, const unsigned char *src, size_t size);
+
 /* siphash.c: SipHash-2-4 of len bytes under a 16-byte key */
 uint64_t siphash24(const unsigned char key[16], const void *data, size_t len);
 

@@ -28,8 +28,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "internal.h"
 
 static const char journal_magic[8] = { 'R', 'O', 'S', 'N', 'A', 'P', 'J', '\n' };
@@ -56,60 +54,6 @@ enum {
 	OFF_CRC = JOURNAL_HEADER_BYTES - 4,
 };
 
-static void put32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static void put64(unsigned char *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static uint32_t header_crc(const unsigned char *buf)
-{
-	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), buf, OFF_CRC);
-}
-
-static int put_str(unsigned char *dst, size_t size, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= size)
-		return -ENAMETOOLONG;
-	strncpy((char *)dst, s, size); /* pads the field with zeros */
-	return 0;
-}
-
-/* A string field must end within its size and hold printable ASCII. */
-static int get_str(char *dst, const unsigned char *src, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i < size && src[i]; i++)
-		if (src[i] < 0x20 || src[i] > 0x7e)
-			return -EINVAL;
-	if (i == size)
-		return -EINVAL;
-	memcpy(dst, src, i + 1);
-	return 0;
-}
-
 bool journal_has_magic(const char *path)
 {
 	char head[sizeof(journal_magic)];
@@ -130,25 +74,25 @@ int journal_encode(const struct journal_header *h, unsigned char *buf)
 {
 	memset(buf, 0, JOURNAL_HEADER_BYTES);
 	memcpy(buf + OFF_MAGIC, journal_magic, sizeof(journal_magic));
-	put32(buf + OFF_VERSION, JOURNAL_VERSION);
-	put32(buf + OFF_STATE, h->state);
-	put64(buf + OFF_HEADER_BYTES, JOURNAL_HEADER_BYTES);
-	put64(buf + OFF_DATA_BYTES, h->data_bytes);
-	put32(buf + OFF_CHUNK, h->chunk_sectors);
-	put32(buf + OFF_FLAGS, h->flags);
-	put64(buf + OFF_ORIGIN_SIZE, h->origin_size);
-	put64(buf + OFF_CREATED, h->created);
-	if (put_str(buf + OFF_ORIGIN_UUID, OFF_ORIGIN_PATH - OFF_ORIGIN_UUID,
+	field_put32(buf + OFF_VERSION, JOURNAL_VERSION);
+	field_put32(buf + OFF_STATE, h->state);
+	field_put64(buf + OFF_HEADER_BYTES, JOURNAL_HEADER_BYTES);
+	field_put64(buf + OFF_DATA_BYTES, h->data_bytes);
+	field_put32(buf + OFF_CHUNK, h->chunk_sectors);
+	field_put32(buf + OFF_FLAGS, h->flags);
+	field_put64(buf + OFF_ORIGIN_SIZE, h->origin_size);
+	field_put64(buf + OFF_CREATED, h->created);
+	if (field_put_str(buf + OFF_ORIGIN_UUID, OFF_ORIGIN_PATH - OFF_ORIGIN_UUID,
 		    h->origin_uuid) < 0 ||
-	    put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
+	    field_put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
 		    h->origin_path) < 0 ||
-	    put_str(buf + OFF_NAME, OFF_END_V1 - OFF_NAME, h->name) < 0 ||
-	    put_str(buf + OFF_ORIGIN_PTUUID, OFF_ORIGIN_PARTUUID - OFF_ORIGIN_PTUUID,
+	    field_put_str(buf + OFF_NAME, OFF_END_V1 - OFF_NAME, h->name) < 0 ||
+	    field_put_str(buf + OFF_ORIGIN_PTUUID, OFF_ORIGIN_PARTUUID - OFF_ORIGIN_PTUUID,
 		    h->origin_ptuuid) < 0 ||
-	    put_str(buf + OFF_ORIGIN_PARTUUID, OFF_END - OFF_ORIGIN_PARTUUID,
+	    field_put_str(buf + OFF_ORIGIN_PARTUUID, OFF_END - OFF_ORIGIN_PARTUUID,
 		    h->origin_partuuid) < 0)
 		return -ENAMETOOLONG;
-	put32(buf + OFF_CRC, header_crc(buf));
+	field_put32(buf + OFF_CRC, field_crc(buf, OFF_CRC));
 	return 0;
 }
 
@@ -163,24 +107,24 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 		reason = "it is not a rosnap merge journal (no magic)";
 		goto bad;
 	}
-	if (get32(buf + OFF_CRC) != header_crc(buf)) {
+	if (field_get32(buf + OFF_CRC) != field_crc(buf, OFF_CRC)) {
 		reason = "its header checksum is wrong";
 		goto bad;
 	}
-	h->version = get32(buf + OFF_VERSION);
+	h->version = field_get32(buf + OFF_VERSION);
 	/* Version 1 (before the partition UUIDs) is read as well. */
 	if (h->version != JOURNAL_VERSION && h->version != 1) {
 		reason = "it has a journal version this rosnap does not know";
 		goto bad;
 	}
-	h->state = get32(buf + OFF_STATE);
-	h->data_bytes = get64(buf + OFF_DATA_BYTES);
-	h->chunk_sectors = get32(buf + OFF_CHUNK);
-	h->flags = get32(buf + OFF_FLAGS);
-	h->origin_size = get64(buf + OFF_ORIGIN_SIZE);
-	h->created = get64(buf + OFF_CREATED);
+	h->state = field_get32(buf + OFF_STATE);
+	h->data_bytes = field_get64(buf + OFF_DATA_BYTES);
+	h->chunk_sectors = field_get32(buf + OFF_CHUNK);
+	h->flags = field_get32(buf + OFF_FLAGS);
+	h->origin_size = field_get64(buf + OFF_ORIGIN_SIZE);
+	h->created = field_get64(buf + OFF_CREATED);
 	reason = "its header holds impossible values";
-	if (get64(buf + OFF_HEADER_BYTES) != JOURNAL_HEADER_BYTES ||
+	if (field_get64(buf + OFF_HEADER_BYTES) != JOURNAL_HEADER_BYTES ||
 	    (h->state != JOURNAL_COPYING && h->state != JOURNAL_MERGING) ||
 	    h->data_bytes % SECTOR_SIZE || h->data_bytes > (UINT64_MAX >> 1) ||
 	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
@@ -191,17 +135,17 @@ int journal_decode(const unsigned char *buf, struct journal_header *h,
 	if (h->state == JOURNAL_MERGING &&
 	    h->data_bytes < 2ULL * h->chunk_sectors * SECTOR_SIZE)
 		goto bad;
-	if (get_str(h->origin_uuid, buf + OFF_ORIGIN_UUID,
+	if (field_get_str(h->origin_uuid, buf + OFF_ORIGIN_UUID,
 		    sizeof(h->origin_uuid)) < 0 ||
-	    get_str(h->origin_path, buf + OFF_ORIGIN_PATH,
+	    field_get_str(h->origin_path, buf + OFF_ORIGIN_PATH,
 		    sizeof(h->origin_path)) < 0 ||
-	    get_str(h->name, buf + OFF_NAME, sizeof(h->name)) < 0)
+	    field_get_str(h->name, buf + OFF_NAME, sizeof(h->name)) < 0)
 		goto bad;
 	end = OFF_END_V1;
 	if (h->version >= 2) {
-		if (get_str(h->origin_ptuuid, buf + OFF_ORIGIN_PTUUID,
+		if (field_get_str(h->origin_ptuuid, buf + OFF_ORIGIN_PTUUID,
 			    sizeof(h->origin_ptuuid)) < 0 ||
-		    get_str(h->origin_partuuid, buf + OFF_ORIGIN_PARTUUID,
+		    field_get_str(h->origin_partuuid, buf + OFF_ORIGIN_PARTUUID,
 			    sizeof(h->origin_partuuid)) < 0)
 			goto bad;
 		end = OFF_END;
@@ -224,13 +168,13 @@ int cow_header_check(const unsigned char *buf, uint32_t chunk_sectors,
 {
 	const char *reason = NULL;
 
-	if (get32(buf) != SNAP_MAGIC)
+	if (field_get32(buf) != SNAP_MAGIC)
 		reason = "the copy holds no snapshot store";
-	else if (get32(buf + 4) != 1)
+	else if (field_get32(buf + 4) != 1)
 		reason = "the copied snapshot store is marked invalid";
-	else if (get32(buf + 8) != 1)
+	else if (field_get32(buf + 8) != 1)
 		reason = "the copied snapshot store has an unknown version";
-	else if (get32(buf + 12) != chunk_sectors)
+	else if (field_get32(buf + 12) != chunk_sectors)
 		reason = "the copied snapshot store's chunk size does not match";
 	if (reason && why)
 		*why = reason;
