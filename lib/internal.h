@@ -485,7 +485,14 @@ struct journal {
 	char *buf;                /* one block, aligned for O_DIRECT */
 	char *zero;               /* a zeroed chunk */
 };
-/* Refuse a place that is on the origin, on the device, or in RAM. */
+/*
+ * Is path (a file, new or not, or a block device) a fit place for
+ * WHAT ("journal", "store"): on a disk, not in RAM, not on the origin,
+ * nor on top (the device being merged; 0: none)?  Logs why not.
+ */
+int place_check(struct rosnap_ctx *ctx, const char *what, const char *path,
+		dev_t origin, dev_t top, const char *name);
+/* place_check(), and a journal file must not exist yet (-EEXIST). */
 int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 			dev_t origin, dev_t top, const char *name);
 /*

@@ -208,8 +208,8 @@ static bool in_ram_fs(const char *path)
 }
 
 /* The block device holding path, or path itself if it is one. */
-static int place_device(struct rosnap_ctx *ctx, const char *path, dev_t *dev,
-			bool *is_blkdev)
+static int place_device(struct rosnap_ctx *ctx, const char *what,
+			const char *path, dev_t *dev, bool *is_blkdev)
 {
 	struct stat st;
 	char *copy;
@@ -226,92 +226,100 @@ static int place_device(struct rosnap_ctx *ctx, const char *path, dev_t *dev,
 		return -ENOMEM;
 	r = stat(dirname(copy), &st) < 0 ? -errno : 0;
 	if (r == 0 && in_ram_fs(copy)) {
-		log_err(ctx, "journal %s would be in RAM (%s is a tmpfs) and "
-			"would not survive a power cut; put it on a disk",
-			path, copy);
+		log_err(ctx, "%s %s would be in RAM (%s is a tmpfs) and would not "
+			"survive a power cut; put it on a disk", what, path, copy);
 		r = -EINVAL;
 	}
 	if (r == -ENOENT || r == -ENOTDIR)
-		log_err(ctx, "journal %s: the directory %s does not exist", path,
+		log_err(ctx, "%s %s: the directory %s does not exist", what, path,
 			copy);
 	free(copy);
 	if (r < 0)
 		return r;
 	r = mount_block_device(ctx, st.st_dev, dev);
 	if (r < 0)
-		log_err(ctx, "journal %s: cannot tell which disk holds it; put it "
-			"on a filesystem on a disk, or give a block device", path);
+		log_err(ctx, "%s %s: cannot tell which disk holds it; put it on a "
+			"filesystem on a disk, or give a block device", what, path);
 	return r;
 }
 
-int journal_check_place(struct rosnap_ctx *ctx, const char *path,
-			dev_t origin, dev_t top, const char *name)
+int place_check(struct rosnap_ctx *ctx, const char *what, const char *path,
+		dev_t origin, dev_t top, const char *name)
 {
-	char names[32][32], okname[64], tkname[64], kname[64];
+	char names[32][32], okname[64], tkname[64] = "", kname[64];
 	char file[PATH_MAX];
-	struct stat st;
 	bool is_blkdev;
 	dev_t dev;
 	int n, i, r;
 
 	if (!path || path[0] != '/') {
-		log_err(ctx, "the journal must be an absolute path");
+		log_err(ctx, "the %s must be an absolute path", what);
 		return -EINVAL;
 	}
-	if (stat(path, &st) == 0 && !S_ISBLK(st.st_mode)) {
-		log_err(ctx, "journal %s already exists; if it is the journal of "
-			"an interrupted merge, run 'rosnap recover %s', otherwise "
-			"choose another path", path, path);
-		return -EEXIST;
-	}
-	r = place_device(ctx, path, &dev, &is_blkdev);
+	r = place_device(ctx, what, path, &dev, &is_blkdev);
 	if (r < 0)
 		return r;
 	if (blkdev_kname(ctx, dev, kname, sizeof(kname)) < 0 ||
 	    blkdev_kname(ctx, origin, okname, sizeof(okname)) < 0 ||
-	    blkdev_kname(ctx, top, tkname, sizeof(tkname)) < 0)
+	    (top && blkdev_kname(ctx, top, tkname, sizeof(tkname)) < 0))
 		return -ENODEV;
 	n = blkdev_stack(ctx, kname, names, 32);
 	for (i = 0; i < n; i++) {
-		if (strcmp(names[i], tkname) == 0) {
-			log_err(ctx, "journal %s is on %s itself: it is in RAM, "
-				"and in the device being merged; put it on another "
-				"disk", path, name);
+		if (top && strcmp(names[i], tkname) == 0) {
+			log_err(ctx, "%s %s is on %s itself: it is in RAM, and in "
+				"the device being merged; put it on another disk",
+				what, path, name);
 			return -EINVAL;
 		}
 		if (strcmp(names[i], okname) == 0) {
-			log_err(ctx, "journal %s is on /dev/%s, the origin being "
-				"merged; put it on another disk", path, okname);
+			log_err(ctx, "%s %s is on /dev/%s, the origin%s; put it on "
+				"another disk", what, path, okname,
+				top ? " being merged" : "");
 			return -EINVAL;
 		}
 		if (strncmp(names[i], "zram", 4) == 0 ||
 		    strncmp(names[i], "ram", 3) == 0) {
-			log_err(ctx, "journal %s is on /dev/%s, a RAM disk; it "
-				"would not survive a power cut", path, names[i]);
+			log_err(ctx, "%s %s is on /dev/%s, a RAM disk; it would not "
+				"survive a power cut", what, path, names[i]);
 			return -EINVAL;
 		}
 		/* The stack ends at a loop image on a tmpfs: no disk under it. */
 		if (strncmp(names[i], "loop", 4) == 0 &&
 		    loop_backing_file(ctx, names[i], file, sizeof(file)) == 0 &&
 		    in_ram_fs(file)) {
-			log_err(ctx, "journal %s is on /dev/%s, whose image %s "
-				"is in RAM (a tmpfs); it would not survive a power "
-				"cut; put it on a disk", path, names[i], file);
+			log_err(ctx, "%s %s is on /dev/%s, whose image %s is in RAM "
+				"(a tmpfs); it would not survive a power cut; put it "
+				"on a disk", what, path, names[i], file);
 			return -EINVAL;
 		}
 	}
 	if (is_blkdev) {
 		/* The origin on a partition of this disk is fine; the reverse
-		 * (the journal a partition of the origin) was caught above. */
+		 * (a partition of the origin) was caught above. */
 		n = blkdev_stack(ctx, okname, names, 32);
 		for (i = 0; i < n; i++)
 			if (strcmp(names[i], kname) == 0) {
-				log_err(ctx, "journal %s holds the origin /dev/%s; "
-					"use a device of its own", path, okname);
+				log_err(ctx, "%s %s holds the origin /dev/%s; use a "
+					"device of its own", what, path, okname);
 				return -EINVAL;
 			}
 	}
 	return 0;
+}
+
+int journal_check_place(struct rosnap_ctx *ctx, const char *path,
+			dev_t origin, dev_t top, const char *name)
+{
+	struct stat st;
+
+	if (path && path[0] == '/' && stat(path, &st) == 0 &&
+	    !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "journal %s already exists; if it is the journal of "
+			"an interrupted merge, run 'rosnap recover %s', otherwise "
+			"choose another path", path, path);
+		return -EEXIST;
+	}
+	return place_check(ctx, "journal", path, origin, top, name);
 }
 
 static int write_header(struct rosnap_ctx *ctx, struct journal *j)
