@@ -14,6 +14,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "backend", required_argument, NULL, 'b' },
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "compression", required_argument, NULL, 'C' },
+		{ "store", required_argument, NULL, 's' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "overwrite", no_argument, NULL, 'O' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -24,7 +27,10 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 	uint64_t v;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "n:r:b:c:C:" COMMON_SHORTOPTS,
+	bool ram_given = false;
+	uint64_t size = 0;
+
+	while ((c = getopt_long(argc, argv, "n:r:b:c:C:s:S:" COMMON_SHORTOPTS,
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -37,6 +43,23 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 			r = ram_option(ctx, "create", "ram", optarg, &o.ram_bytes);
 			if (r)
 				return r;
+			ram_given = true;
+			break;
+		case 's':
+			if (optarg[0] != '/')
+				return usage_error("create", "--store needs an absolute "
+						   "path, not '%s'", optarg);
+			o.store = optarg;
+			break;
+		case 'S':
+			r = rosnap_parse_size(optarg, &v);
+			if (r < 0 || v == 0)
+				return usage_error("create", "invalid --size '%s': give "
+						   "a size such as 4G", optarg);
+			size = v;
+			break;
+		case 'O':
+			o.flags |= ROSNAP_CREATE_OVERWRITE;
 			break;
 		case 'b':
 			if (rosnap_backend_from_name(optarg, &o.backend) < 0)
@@ -62,6 +85,18 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		if (exit_now)
 			return EXIT_OK;
 	}
+	if (o.store && (ram_given || o.backend || o.compression))
+		return usage_error("create", "--ram, --backend and --compression are "
+				   "for a RAM store; a store on disk (--store) takes "
+				   "--size for a new file");
+	if (!o.store && size)
+		return usage_error("create", "--size applies to a store on disk "
+				   "(--store); a RAM store takes --ram");
+	if (o.store)
+		o.ram_bytes = size;
+	if (!o.store && (o.flags & ROSNAP_CREATE_OVERWRITE))
+		return usage_error("create", "--overwrite applies to a store on "
+				   "disk (--store)");
 	if (optind >= argc)
 		return usage_error("create", "no ORIGIN given");
 	if (optind + 1 < argc)

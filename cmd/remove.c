@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rosnap remove NAME|DEVICE */
+/* rosnap remove NAME|DEVICE [--keep] */
 #include <stdio.h>
 
 #include "rosnap.h"
@@ -7,15 +7,18 @@
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "keep", no_argument, NULL, 'k' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool exit_now = false;
+	bool exit_now = false, keep = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, COMMON_SHORTOPTS, longopts,
+	while ((c = getopt_long(argc, argv, "k" COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
-		if (!common_option(ctx, c, "remove", &exit_now))
+		if (c == 'k')
+			keep = true;
+		else if (!common_option(ctx, c, "remove", &exit_now))
 			return bad_option("remove");
 		if (exit_now)
 			return EXIT_OK;
@@ -28,7 +31,7 @@ int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = need_root("remove");
 	if (r)
 		return r;
-	r = rosnap_remove(ctx, argv[optind]);
+	r = keep ? rosnap_detach(ctx, argv[optind]) : rosnap_remove(ctx, argv[optind]);
 	if (r < 0)
 		return fail(r, "cannot remove %s", argv[optind]);
 	return EXIT_OK;

@@ -27,7 +27,8 @@ static const struct verb verbs[] = {
 	{ "origin", cmd_origin, "a read-only view of the origin as it is" },
 	{ "grow", cmd_grow, "enlarge a device's store, live" },
 	{ "monitor", cmd_monitor, "watch devices: thresholds, hooks, growth" },
-	{ "remove", cmd_remove, "remove a device, dropping its changes" },
+	{ "attach", cmd_attach, "protect again with changes kept on disk" },
+	{ "remove", cmd_remove, "remove a device, dropping or keeping its changes" },
 	{ "boot", cmd_boot, "protect the root filesystem (from the initramfs)" },
 };
 
@@ -52,7 +53,29 @@ static const struct {
 	  "                           when ORIGIN needs sectors under 4096 bytes\n"
 	  "                           or the kernel cannot load zram)\n"
 	  "  -c, --chunk SIZE         copy-on-write chunk, a power of two (default 4K)\n"
-	  "  -C, --compression ALGO   zram algorithm (default: the kernel's)\n" },
+	  "  -C, --compression ALGO   zram algorithm (default: the kernel's)\n"
+	  "  -s, --store PATH         keep the changes on disk instead, in PATH (a\n"
+	  "                           file, made if missing, or a block device; not\n"
+	  "                           on ORIGIN, not in RAM): they survive a reboot\n"
+	  "                           and 'remove --keep', for 'rosnap attach'\n"
+	  "  -S, --size SIZE          the size of a new store file (4G, 512M)\n"
+	  "      --overwrite          use PATH even if it holds a rosnap store or\n"
+	  "                           other data (which is lost)\n" },
+	{ "attach",
+	  "Usage: rosnap attach ORIGIN --store PATH [OPTIONS]\n"
+	  "\n"
+	  "Protect ORIGIN again with the changes kept in the store on disk PATH\n"
+	  "(made by 'create --store', kept by 'remove --keep' or a power cut), and\n"
+	  "print the device's path.  Refused, with nothing changed, when PATH's\n"
+	  "header is damaged, or when it recorded another origin, or ORIGIN as it\n"
+	  "was before it was written since (size, filesystem and partition UUIDs,\n"
+	  "a fingerprint of its contents): applying the changes would corrupt it.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -s, --store PATH         the store (required)\n"
+	  "  -n, --name NAME          device name (default: the name it had)\n"
+	  "      --force              attach even to an origin that does not match;\n"
+	  "                           its filesystem is then likely corrupt\n" },
 	{ "status",
 	  "Usage: rosnap status [NAME|DEVICE] [--json]\n"
 	  "\n"
@@ -177,11 +200,16 @@ static const struct {
 	  "      --generator DIR      as a systemd generator in an initrd: write the\n"
 	  "                           units that protect the root into DIR\n" },
 	{ "remove",
-	  "Usage: rosnap remove NAME|DEVICE\n"
+	  "Usage: rosnap remove NAME|DEVICE [--keep]\n"
 	  "\n"
-	  "Remove a rosnap device and its RAM store; its changes are lost.  The\n"
-	  "origin gets back the read-only flag it had before.  Refused while the\n"
-	  "device is mounted or open.\n" },
+	  "Remove a rosnap device and its store; its changes are lost (a store on\n"
+	  "disk is left with its header wiped).  The origin gets back the\n"
+	  "read-only flag it had before.  Refused while the device is mounted or\n"
+	  "open.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -k, --keep               keep the changes in the store on disk, for\n"
+	  "                           'rosnap attach'\n" },
 };
 
 static const char common_help[] =

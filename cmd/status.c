@@ -17,7 +17,7 @@ enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
 	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
-	F_PARTS, F_REASON,
+	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT,
 };
 
 struct column {
@@ -36,6 +36,9 @@ static const struct column status_cols[] = {
 	{ F_ORIGIN_RO, NULL, "origin_was_read_only", SCOLS_JSON_BOOLEAN, 0 },
 	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
 	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0 },
+	{ F_LOCATION, NULL, "location", SCOLS_JSON_STRING, 0 },
+	{ F_STORE, NULL, "store", SCOLS_JSON_STRING, 0 },
+	{ F_PERSISTENT, NULL, "persistent", SCOLS_JSON_BOOLEAN, 0 },
 	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
 	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
 	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
@@ -129,8 +132,24 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 	case F_BACKEND:
 		return strdup(rosnap_backend_name(rosnap_device_get_backend(d)));
 	case F_COW:
-		s = rosnap_device_get_cow_device(d);
+		/* On a terminal, a store on disk by its file, not its loop. */
+		s = json ? NULL : rosnap_device_get_store(d);
+		if (!s)
+			s = rosnap_device_get_cow_device(d);
 		return s ? strdup(s) : NULL;
+	case F_STORE:
+		s = rosnap_device_get_store(d);
+		return s ? strdup(s) : NULL;
+	case F_LOCATION:
+		/* Where the changes live: "ram", "disk", or a merge's "journal". */
+		if (!has_cow(d))
+			return NULL;
+		if (rosnap_device_get_store(d))
+			return strdup("disk");
+		return strdup(rosnap_device_get_journal(d) ? "journal" : "ram");
+	case F_PERSISTENT:
+		/* Whether the changes survive a reboot. */
+		return strdup(rosnap_device_get_store(d) ? "1" : "0");
 	case F_ALGO:
 		s = rosnap_device_get_compression(d);
 		return s ? strdup(s) : NULL;

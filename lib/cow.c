@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
@@ -78,7 +79,8 @@ static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 		zram_destroy(ctx, part->id);
 	else if (backend == ROSNAP_BACKEND_BRD)
 		brd_release(ctx, part->id);
-	else if (backend == ROSNAP_BACKEND_FILE &&
+	else if ((backend == ROSNAP_BACKEND_FILE ||
+		  backend == ROSNAP_BACKEND_DISK) &&
 		 strncmp(part->kname, "loop", 4) == 0)
 		loop_wait_detached(ctx, part->kname);
 	part_record(ctx, part->kname, false);
@@ -194,10 +196,51 @@ int cow_create(struct rosnap_ctx *ctx, const char *name,
 	return r;
 }
 
+/*
+ * A fresh store on the disk a store is on: a second layer over the same
+ * area, whose kernel header is zeroed so that the kernel starts it empty.
+ * Only for a store no table writes any more (closed, or fully merged).
+ */
+static int disk_fresh(struct rosnap_ctx *ctx, const char *name,
+		      const struct cow *model, struct cow *cow)
+{
+	struct rosnap_uuid u;
+	void *zero = NULL;
+	size_t len = 4096;
+	int fd, r;
+
+	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
+	if (r == 0)
+		r = cow_alias(ctx, name, model, &u, cow);
+	if (r < 0)
+		return r;
+	if (posix_memalign(&zero, 4096, len) != 0) {
+		cow_destroy(ctx, cow);
+		return -ENOMEM;
+	}
+	memset(zero, 0, len);
+	/* Through the layer, past every cache: what the kernel will read. */
+	fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
+	r = fd < 0 ? fd : 0;
+	if (r == 0 && (pwrite(fd, zero, len, 0) != (ssize_t)len || fdatasync(fd) < 0))
+		r = errno ? -errno : -EIO;
+	if (fd >= 0)
+		close(fd);
+	free(zero);
+	if (r < 0) {
+		log_err(ctx, "cannot empty the store %s: %s", name, strerror(-r));
+		cow_destroy(ctx, cow);
+	}
+	return r;
+}
+
 int cow_create_like(struct rosnap_ctx *ctx, const char *name,
 		    const struct cow *model, struct cow *cow)
 {
 	char algo[32] = "";
+
+	if (model->backend == ROSNAP_BACKEND_DISK)
+		return disk_fresh(ctx, name, model, cow);
 
 	if (model->backend == ROSNAP_BACKEND_ZRAM && model->nparts)
 		zram_algorithm(ctx, model->part[0].id, algo, sizeof(algo));
@@ -214,14 +257,14 @@ int cow_alias(struct rosnap_ctx *ctx, const char *name, const struct cow *src,
 	return make_layer(ctx, cow, u);
 }
 
-int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
-		       uint64_t offset, uint64_t bytes,
-		       const struct rosnap_uuid *u, struct cow *cow)
+int cow_create_on(struct rosnap_ctx *ctx, const char *name,
+		  enum rosnap_backend backend, dev_t dev, uint64_t offset,
+		  uint64_t bytes, const struct rosnap_uuid *u, struct cow *cow)
 {
 	struct cow_part *p = &cow->part[0];
 	int r;
 
-	cow_init(cow, name, ROSNAP_BACKEND_FILE);
+	cow_init(cow, name, backend);
 	p->dev = dev;
 	p->offset = offset;
 	p->bytes = bytes;
@@ -329,7 +372,8 @@ int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 	const char *kname;
 
 	memset(ref, 0, sizeof(*ref));
-	if (cow->backend != ROSNAP_BACKEND_FILE || !cow->nparts)
+	if ((cow->backend != ROSNAP_BACKEND_FILE &&
+	     cow->backend != ROSNAP_BACKEND_DISK) || !cow->nparts)
 		return -ENOENT;
 	kname = cow->part[0].kname;
 	if (loop_backing_file(ctx, kname, ref->path, sizeof(ref->path)) == 0)
@@ -369,7 +413,8 @@ int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)
 			r = -EINVAL;
 			break;
 		}
-		b = backend_of(p->kname, &p->id);
+		b = cow->id.flags & UUID_F_DISK ? ROSNAP_BACKEND_DISK :
+						  backend_of(p->kname, &p->id);
 		if (i == 0)
 			cow->backend = b;
 		else if (b != cow->backend)

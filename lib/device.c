@@ -75,8 +75,10 @@ static int read_cow(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	if (d->cow.nparts)
 		snprintf(d->cow_device, sizeof(d->cow_device), "/dev/%s",
 			 d->cow.part[0].kname);
-	/* A merge from a journal: a loop over its file, or a device. */
-	cow_journal(ctx, &d->cow, &d->journal);
+	/* A merge from a journal, or a store on disk: a loop over its
+	 * file, or a device. */
+	cow_journal(ctx, &d->cow, d->backend == ROSNAP_BACKEND_DISK ? &d->store :
+								      &d->journal);
 	if (d->backend == ROSNAP_BACKEND_ZRAM)
 		zram_algorithm(ctx, d->cow.part[0].id, d->compression,
 			       sizeof(d->compression));
@@ -432,6 +434,11 @@ _public_ const char *rosnap_device_get_origin_file(const struct rosnap_device *d
 _public_ const char *rosnap_device_get_cow_device(const struct rosnap_device *dev)
 {
 	return dev->cow_device[0] ? dev->cow_device : NULL;
+}
+
+_public_ const char *rosnap_device_get_store(const struct rosnap_device *dev)
+{
+	return dev->store.path[0] ? dev->store.path : NULL;
 }
 
 _public_ enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev)

@@ -132,6 +132,7 @@ enum uuid_role { UUID_SNAP, UUID_COW, UUID_RECOVER, UUID_ORIGIN };
 #define UUID_F_ORIGIN_RO 0x1u   /* origin was read-only before rosnap */
 #define UUID_F_LOOP 0x2u        /* rosnap attached the origin's loop device */
 #define UUID_F_UNPROTECT 0x4u   /* merge source: leave unprotected after */
+#define UUID_F_DISK 0x8u        /* store layer: a store on disk (store.c) */
 #define UUID_ID_LEN 16
 struct rosnap_uuid {
 	enum uuid_role role;
@@ -321,6 +322,9 @@ int brd_pages(struct rosnap_ctx *ctx, unsigned index, uint64_t *pages);
 /* loop.c */
 int loop_attach(struct rosnap_ctx *ctx, const char *file, bool read_only,
 		uint64_t offset, dev_t *dev, int *fd);
+/* The same for a file open as ffd (named file in messages). */
+int loop_attach_fd(struct rosnap_ctx *ctx, int ffd, const char *file,
+		   bool read_only, uint64_t offset, dev_t *dev, int *fd);
 /* The st_dev and st_ino of the file behind loop device kname. */
 int loop_backing_id(struct rosnap_ctx *ctx, const char *kname, dev_t *dev,
 		    ino_t *ino);
@@ -351,6 +355,23 @@ struct origin {
 int origin_open(struct rosnap_ctx *ctx, const char *spec, struct origin *o);
 /* The device LABEL=, UUID=, PARTUUID= or PARTLABEL= names (malloc'd), or NULL. */
 char *blkid_resolve(const char *tag);
+/*
+ * What a device or file holds: 1 and its filesystem or partition table
+ * type in TYPE, 0 if blkid finds nothing, or a negative errno (logged).
+ */
+int probe_contents(struct rosnap_ctx *ctx, const char *path, int fd,
+		   char *type, size_t len);
+/* What a journal or a store recorded of its origin ("" where none). */
+struct origin_id {
+	uint64_t size;
+	const char *uuid, *ptuuid, *partuuid;
+};
+/*
+ * What tells o from the origin recorded (whose: "the journal's origin"),
+ * as a clause into buf ("its filesystem UUID is X, ..."), or NULL.
+ */
+const char *origin_differs(const struct origin *o, const struct origin_id *id,
+			   const char *whose, char *buf, size_t len);
 /* An origin already in use by a rosnap device: no "is it free" checks. */
 int origin_open_devnum(struct rosnap_ctx *ctx, dev_t dev, struct origin *o);
 int origin_protect(struct rosnap_ctx *ctx, struct origin *o);
@@ -386,14 +407,17 @@ int cow_create(struct rosnap_ctx *ctx, const char *name,
 /* A second layer over the same RAM devices (a merge reads from it). */
 int cow_alias(struct rosnap_ctx *ctx, const char *name, const struct cow *src,
 	      const struct rosnap_uuid *u, struct cow *cow);
-/* A layer over a journal: a loop device or a block device, at offset. */
-int cow_create_journal(struct rosnap_ctx *ctx, const char *name, dev_t dev,
-		       uint64_t offset, uint64_t bytes,
-		       const struct rosnap_uuid *u, struct cow *cow);
 /*
- * The journal a layer reads (a merge from a journal): its path, and what
- * it was when the merge began: a file (st_dev, st_ino) or a block device
- * (st_rdev).  -ENOENT for a layer over RAM.
+ * A layer over a journal (backend FILE) or a store on disk (DISK): a loop
+ * device or a block device, from offset (sectors).
+ */
+int cow_create_on(struct rosnap_ctx *ctx, const char *name,
+		  enum rosnap_backend backend, dev_t dev, uint64_t offset,
+		  uint64_t bytes, const struct rosnap_uuid *u, struct cow *cow);
+/*
+ * The journal a layer reads (a merge from a journal), or the store on disk
+ * it maps: its path, and what it is: a file (st_dev, st_ino) or a block
+ * device (st_rdev).  -ENOENT for a layer over RAM.
  */
 struct journal_ref {
 	char path[PATH_MAX];
@@ -642,6 +666,78 @@ void merge_waiter_unlock(struct rosnap_ctx *ctx, const char *name, int fd);
 /* Is somebody waiting to finish NAME's merge? */
 bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name);
 
+/* store.c: a store on disk, a header of rosnap's own before the kernel's */
+#define STORE_HEADER_BYTES 4096u
+#define STORE_VERSION 1
+enum store_state { STORE_ATTACHED = 1, STORE_DETACHED = 2, STORE_MERGING = 3 };
+struct store_header {
+	uint32_t version;
+	uint32_t state;
+	uint64_t store_bytes;     /* the kernel's area, after the header */
+	uint32_t chunk_sectors;
+	uint64_t origin_size;
+	uint64_t created, changed;  /* seconds since 1970 */
+	unsigned char key[16];    /* the fingerprint's SipHash key */
+	uint64_t fp[2];           /* the origin's first MiB; samples of the rest */
+	char origin_uuid[64];
+	char origin_ptuuid[64];
+	char origin_partuuid[64];
+	char origin_path[128];
+	char name[128];
+};
+struct store {
+	char path[PATH_MAX];
+	int fd;                   /* the file or the device */
+	bool blkdev;
+	bool created_file;        /* this command made the file */
+	bool wrote;               /* this command wrote its header */
+	dev_t dev;                /* the block device */
+	uint64_t size;            /* of the file or device */
+	struct store_header h;
+};
+const char *store_state_name(enum store_state state);
+bool store_has_magic(const unsigned char *buf);
+int store_encode(const struct store_header *h, unsigned char *buf);
+int store_decode(const unsigned char *buf, struct store_header *h,
+		 const char **why);
+/* The origin's fingerprint under key, read past the page cache. */
+int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
+		      const unsigned char key[16], uint64_t fp[2]);
+/*
+ * For create --store: check the place, make the file (bytes > 0) or take
+ * an existing one (refusing a store, a journal or data unless overwrite),
+ * and fill in the header for o.  Writes nothing yet but an old store's
+ * kernel header.  store_unmake() undoes it.
+ */
+int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
+	       bool overwrite, const struct origin *o, uint32_t chunk,
+	       const char *name, struct store *s);
+/* Remove the file store_make() made, or wipe the header it wrote. */
+void store_unmake(struct rosnap_ctx *ctx, struct store *s);
+/* Open an existing store and check its header. */
+int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s);
+/* The store of a device on disk (-ENOENT for a RAM store). */
+int store_of(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	     struct store *s);
+void store_close(struct store *s);
+int store_write_header(struct rosnap_ctx *ctx, struct store *s);
+/* Set the state and write the header; but for "merging", take the
+ * origin's fingerprint first (it must be read-only or closed). */
+int store_set_state(struct rosnap_ctx *ctx, struct store *s,
+		    enum store_state state, dev_t origin);
+/* Zero the header: the store no longer holds changes of anything. */
+int store_wipe(struct rosnap_ctx *ctx, struct store *s);
+/* Attach checks: the origin's size and UUIDs; its fingerprint; the
+ * kernel's own header.  force turns a mismatch into a warning. */
+int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
+			 const struct origin *o, bool force);
+int store_check_fingerprint(struct rosnap_ctx *ctx, const struct store *s,
+			    const struct origin *o, bool force);
+int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
+/* The layer NAME over the store's area (a loop device over a file). */
+int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
+		const struct rosnap_uuid *u, struct cow *cow);
+
 /* device.c */
 struct rosnap_device {
 	int refcount;
@@ -667,6 +763,7 @@ struct rosnap_device {
 	uint64_t cow_meta;
 	uint64_t merge_remaining;  /* bytes */
 	struct journal_ref journal;  /* path "" unless merging from one */
+	struct journal_ref store;    /* path "" unless the store is on disk */
 	uint64_t data_bytes;
 	uint64_t ram_used;
 	struct cow cow;

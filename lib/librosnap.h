@@ -65,6 +65,7 @@ enum rosnap_backend {
 	ROSNAP_BACKEND_BRD,
 	ROSNAP_BACKEND_FILE,     /* a journal file, during a journaled merge */
 	ROSNAP_BACKEND_NONE,     /* unprotected: no copy-on-write store */
+	ROSNAP_BACKEND_DISK,     /* a store on disk: a file or a block device */
 };
 
 enum rosnap_state {
@@ -116,15 +117,27 @@ int rosnap_check_name(const char *name, const char **why);
 /* ------------------------------------------------------------------ */
 /* Creating                                                           */
 
+#define ROSNAP_CREATE_OVERWRITE 0x1u /* store: drop what the place holds */
+
 /* Zero in any field means "the default". */
 struct rosnap_create_opts {
 	const char *name;           /* default "rosnap-<kernel name>" */
-	uint64_t ram_bytes;         /* COW capacity; see rosnap(8) */
+	uint64_t ram_bytes;         /* COW capacity; see rosnap(8); with a
+	                             * store, the size of a new store file */
 	uint32_t chunk_bytes;       /* default 4096 */
 	enum rosnap_backend backend;
 	const char *compression;    /* zram algorithm; default: kernel's */
-	uint32_t flags;             /* none defined; must be 0 */
-	uint64_t reserved[8];       /* must be 0 */
+	uint32_t flags;             /* ROSNAP_CREATE_* */
+	/*
+	 * A store on disk instead of RAM: a file (made if missing, with
+	 * ram_bytes) or a block device.  It keeps the changes across
+	 * reboots: rosnap_detach(), rosnap_attach().
+	 */
+	const char *store;
+#if UINTPTR_MAX == UINT32_MAX       /* the pointer 8 bytes wide */
+	uint32_t store_pad_;
+#endif
+	uint64_t reserved[7];       /* must be 0 */
 };
 
 /* Default COW capacity, in percent of physical memory, per backend. */
@@ -147,6 +160,23 @@ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
 		  const struct rosnap_create_opts *opts,
 		  struct rosnap_device **dev);
 
+#define ROSNAP_ATTACH_FORCE 0x1u    /* attach to an origin that differs */
+/*
+ * Protect ORIGIN again with the changes kept in a store on disk (made by
+ * rosnap_create() with a store, kept by rosnap_detach() or a power cut).
+ * Refuses a store whose header is damaged, and one recorded for another
+ * origin or for this origin as it was before it was written (size, UUIDs
+ * and a fingerprint of its contents): attaching those would corrupt it.
+ * ROSNAP_ATTACH_FORCE turns that refusal into a warning.  name NULL: the
+ * name the store recorded.
+ *
+ * Returns 0, or as rosnap_create(), and -EINVAL for a store that is not
+ * usable or does not match.
+ */
+int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
+		  const char *store, const char *name, uint32_t flags,
+		  struct rosnap_device **dev);
+
 /*
  * Remove a rosnap device by name or path: refuses with -EBUSY while it
  * is open; otherwise removes the snapshot and its internal layers,
@@ -156,6 +186,13 @@ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
  * Returns 0, -ENODEV (no such rosnap device), -EBUSY, -EPERM, -EIO.
  */
 int rosnap_remove(struct rosnap_ctx *ctx, const char *name);
+/*
+ * Remove a device whose store is on disk and keep the store, with a
+ * fresh fingerprint of the origin, for rosnap_attach().  (rosnap_remove()
+ * wipes the store's header: its changes are gone.)
+ * Returns as rosnap_remove(), and -EINVAL for a RAM store.
+ */
+int rosnap_detach(struct rosnap_ctx *ctx, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Merging, discarding, protecting again                              */
@@ -384,6 +421,8 @@ const char *rosnap_device_get_origin(const struct rosnap_device *dev);
 const char *rosnap_device_get_origin_file(const struct rosnap_device *dev);
 /* The RAM device holding the changes ("/dev/zram1"), or NULL. */
 const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
+/* The file or block device of a store on disk, or NULL (RAM). */
+const char *rosnap_device_get_store(const struct rosnap_device *dev);
 enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev);
 enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev);
 /*

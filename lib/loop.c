@@ -23,24 +23,34 @@
 int loop_attach(struct rosnap_ctx *ctx, const char *file, bool read_only,
 		uint64_t offset, dev_t *dev, int *fd)
 {
-	struct loop_config cfg;
-	struct stat st;
-	int ctl, ffd, lfd = -1, n, r, tries;
+	int ffd, r;
 
-	r = module_ensure(ctx, &KMOD_LOOP);
-	if (r < 0)
-		return r;
 	ffd = open(file, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (ffd < 0) {
 		r = -errno;
 		log_err(ctx, "cannot open %s: %s", file, strerror(-r));
 		return r;
 	}
+	r = loop_attach_fd(ctx, ffd, file, read_only, offset, dev, fd);
+	close(ffd);
+	return r;
+}
+
+int loop_attach_fd(struct rosnap_ctx *ctx, int ffd, const char *file,
+		   bool read_only, uint64_t offset, dev_t *dev, int *fd)
+{
+	struct loop_config cfg;
+	struct stat st;
+	int ctl, lfd = -1, n, r, tries;
+
+	r = module_ensure(ctx, &KMOD_LOOP);
+	if (r < 0)
+		return r;
 	ctl = path_open(ctx, O_RDWR, "/dev/loop-control");
 	if (ctl < 0) {
 		r = ctl;
 		log_err(ctx, "cannot open /dev/loop-control: %s", strerror(-r));
-		goto out;
+		return r;
 	}
 	/* Another program may take the free device first: try again. */
 	for (tries = 0; tries < 16; tries++) {
@@ -85,7 +95,6 @@ int loop_attach(struct rosnap_ctx *ctx, const char *file, bool read_only,
 	*fd = lfd;
 	log_dbg(ctx, "attached %s to /dev/loop%u", file, minor(st.st_rdev));
 out:
-	close(ffd);
 	return r;
 }
 

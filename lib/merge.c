@@ -153,8 +153,8 @@ static int journal_layer(struct rosnap_ctx *ctx, struct journal *j,
 		if (r < 0)
 			return r;
 	}
-	r = cow_create_journal(ctx, name, dev, JOURNAL_HEADER_BYTES / SECTOR_SIZE,
-			       j->size, u, m);
+	r = cow_create_on(ctx, name, ROSNAP_BACKEND_FILE, dev,
+			  JOURNAL_HEADER_BYTES / SECTOR_SIZE, j->size, u, m);
 	/* The layer holds the loop now; it detaches when the layer goes. */
 	if (lfd >= 0)
 		close(lfd);
@@ -249,6 +249,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		       const struct rosnap_merge_opts *opts)
 {
 	struct journal j = { .fd = -1 };
+	struct store st = { .fd = -1 };
 	struct journal_header h;
 	struct rosnap_uuid u;
 	char mname[128];
@@ -276,6 +277,11 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			rosnap_state_name(d->state));
 		return -EINVAL;
 	}
+	if (opts->journal && d->backend == ROSNAP_BACKEND_DISK) {
+		log_err(ctx, "the store of %s is on disk already, so a merge from "
+			"it needs no journal; leave --journal out", d->name);
+		return -EINVAL;
+	}
 	if (opts->journal) {
 		r = journal_check_place(ctx, opts->journal, d->origin_devnum,
 					d->devnum, d->name);
@@ -291,7 +297,8 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	r = layer_name(mname, sizeof(mname), d->name, MERGE_SUFFIX);
 	if (r == 0)
 		r = uuid_new(&u, UUID_COW,
-			     opts->flags & ROSNAP_MERGE_UNPROTECT ? UUID_F_UNPROTECT : 0);
+			     (opts->flags & ROSNAP_MERGE_UNPROTECT ? UUID_F_UNPROTECT : 0) |
+			     (d->backend == ROSNAP_BACKEND_DISK ? UUID_F_DISK : 0));
 	if (r < 0)
 		return r;
 	u.merge_total = (d->cow_used - d->cow_meta) / SECTOR_SIZE;
@@ -307,6 +314,15 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		r = journal_copy(ctx, d, &j, opts);
 		if (r == 0)
 			r = journal_layer(ctx, &j, mname, &u, &m);
+		if (r < 0)
+			goto fail;
+	} else if (d->backend == ROSNAP_BACKEND_DISK) {
+		/* Says the origin is changing: its fingerprint cannot hold. */
+		r = store_of(ctx, d, &st);
+		if (r == 0)
+			r = store_set_state(ctx, &st, STORE_MERGING, 0);
+		if (r == 0)
+			r = cow_alias(ctx, mname, &d->cow, &u, &m);
 		if (r < 0)
 			goto fail;
 	} else {
@@ -333,6 +349,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	if (opts->journal)
 		cow_free_ram(ctx, &d->cow);
 	journal_close(&j);
+	store_close(&st);
 	log_info(ctx, "merging %s into %s%s%s", d->name, device_origin_label(d),
 		 opts->journal ? " from the journal " : "",
 		 opts->journal ? opts->journal : "");
@@ -358,6 +375,10 @@ fail:
 			journal_remove(ctx, &j);
 		journal_close(&j);
 	}
+	/* Nothing merged: the origin is as its fingerprint says. */
+	if (st.fd >= 0 && !live && st.h.state == STORE_MERGING)
+		store_set_state(ctx, &st, STORE_ATTACHED, d->origin_devnum);
+	store_close(&st);
 	if (live)
 		log_err(ctx, "%s is merging nonetheless%s%s; 'rosnap merge %s' "
 			"waits for it", d->name, opts->journal ? ", from the journal " : "",
@@ -468,6 +489,7 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	bool unprotect = d->cow.id.flags & UUID_F_UNPROTECT;
 	char fresh_name[128], cow_name[128];
 	struct journal_ref journal = d->journal;
+	struct store st = { .fd = -1 };
 	struct cow old, fresh = { 0 };
 	bool have_old;
 	int ofd = -1, r;
@@ -498,6 +520,9 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	 */
 	if (journal.path[0])
 		merge_journal_remove(ctx, &journal);
+	/* Open now: the loop of a file store goes with the old layers. */
+	if (d->backend == ROSNAP_BACKEND_DISK)
+		store_of(ctx, d, &st);
 	ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
 	/* Writes after the check above went to the origin: still done. */
 	r = transition_run(ctx, &(struct transition){
@@ -516,6 +541,14 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		cow_destroy(ctx, &old);
 	if (!unprotect)
 		cow_rename(ctx, &fresh, cow_name);
+	/*
+	 * The origin as merged, read-only again, is what the store's
+	 * changes apply to from now on; unprotected, the store is unused.
+	 */
+	if (st.fd >= 0 && !unprotect)
+		store_set_state(ctx, &st, STORE_ATTACHED, d->origin_devnum);
+	else if (st.fd >= 0 && store_wipe(ctx, &st) == 0)
+		log_info(ctx, "%s holds no changes any more", st.path);
 	if (unprotect)
 		log_info(ctx, "merged %s into %s; it is unprotected now: writes "
 			 "go to %s", d->name, device_origin_label(d), device_origin_label(d));
@@ -523,6 +556,7 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		log_info(ctx, "merged %s into %s; it protects %s again", d->name,
 			 device_origin_label(d), device_origin_label(d));
 out:
+	store_close(&st);
 	if (ofd >= 0)
 		close(ofd);
 	return r;

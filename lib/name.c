@@ -78,6 +78,7 @@ static const char *const backend_names[] = {
 	[ROSNAP_BACKEND_BRD] = "brd",
 	[ROSNAP_BACKEND_FILE] = "file",
 	[ROSNAP_BACKEND_NONE] = "none",
+	[ROSNAP_BACKEND_DISK] = "disk",
 };
 
 _public_ const char *rosnap_backend_name(enum rosnap_backend backend)

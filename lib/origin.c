@@ -125,6 +125,50 @@ static int probe(struct rosnap_ctx *ctx, const char *path, int fd,
 	return 0;
 }
 
+int probe_contents(struct rosnap_ctx *ctx, const char *path, int fd,
+		   char *type, size_t len)
+{
+	struct probe_result res;
+	int r = probe(ctx, path, fd, &res);
+
+	if (r < 0)
+		return r;
+	snprintf(type, len, "%s", res.fstype);
+	return res.fstype[0] != '\0';
+}
+
+/* A UUID recorded that the origin does not have. */
+static bool id_differs(const char *recorded, const char *actual)
+{
+	return recorded[0] && strcmp(recorded, actual) != 0;
+}
+
+const char *origin_differs(const struct origin *o, const struct origin_id *id,
+			   const char *whose, char *buf, size_t len)
+{
+	static const char *const what[] = { "filesystem UUID",
+					    "partition table UUID",
+					    "partition UUID" };
+	const char *recorded[] = { id->uuid, id->ptuuid, id->partuuid };
+	const char *actual[] = { o->fsuuid, o->ptuuid, o->partuuid };
+	size_t i;
+
+	if (o->size != id->size) {
+		snprintf(buf, len, "it has %llu bytes, %s %llu",
+			 (unsigned long long)o->size, whose,
+			 (unsigned long long)id->size);
+		return buf;
+	}
+	for (i = 0; i < ARRAY_SIZE(what); i++) {
+		if (!id_differs(recorded[i], actual[i]))
+			continue;
+		snprintf(buf, len, "its %s is %s, %s's %s", what[i],
+			 actual[i][0] ? actual[i] : "none", whose, recorded[i]);
+		return buf;
+	}
+	return NULL;
+}
+
 /* Is the image file already behind some loop device? */
 static int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
 			 char *loopname, size_t len)

@@ -57,39 +57,17 @@ static int find_origin(struct rosnap_ctx *ctx, const struct journal *j,
 	return -ENODEV;
 }
 
-/* A UUID the journal recorded that the origin does not have. */
-static bool id_differs(const char *recorded, const char *actual)
-{
-	return recorded[0] && strcmp(recorded, actual) != 0;
-}
-
 /* What tells the origin from the journal's record of it, or NULL. */
 static const char *origin_mismatch(const struct journal *j,
 				   const struct origin *o, char *buf,
 				   size_t len)
 {
-	static const char *const what[] = { "filesystem UUID",
-					    "partition table UUID",
-					    "partition UUID" };
-	const char *recorded[] = { j->h.origin_uuid, j->h.origin_ptuuid,
-				   j->h.origin_partuuid };
-	const char *actual[] = { o->fsuuid, o->ptuuid, o->partuuid };
-	size_t i;
+	const struct origin_id id = {
+		j->h.origin_size, j->h.origin_uuid, j->h.origin_ptuuid,
+		j->h.origin_partuuid,
+	};
 
-	if (o->size != j->h.origin_size) {
-		snprintf(buf, len, "it has %llu bytes, the journal's origin %llu",
-			 (unsigned long long)o->size,
-			 (unsigned long long)j->h.origin_size);
-		return buf;
-	}
-	for (i = 0; i < ARRAY_SIZE(what); i++) {
-		if (!id_differs(recorded[i], actual[i]))
-			continue;
-		snprintf(buf, len, "its %s is %s, the journal's origin's %s",
-			 what[i], actual[i][0] ? actual[i] : "none", recorded[i]);
-		return buf;
-	}
-	return NULL;
+	return origin_differs(o, &id, "the journal's origin", buf, len);
 }
 
 int journal_is_of(struct rosnap_ctx *ctx, const char *path, const char *root)
@@ -152,8 +130,8 @@ static int merge_device(struct rosnap_ctx *ctx, struct journal *j,
 		if (r < 0)
 			return r;
 	}
-	r = cow_create_journal(ctx, cowname, dev,
-			       JOURNAL_HEADER_BYTES / SECTOR_SIZE, j->size, NULL, c);
+	r = cow_create_on(ctx, cowname, ROSNAP_BACKEND_FILE, dev,
+			  JOURNAL_HEADER_BYTES / SECTOR_SIZE, j->size, NULL, c);
 	if (lfd >= 0)
 		close(lfd);
 	if (r < 0)

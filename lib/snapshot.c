@@ -41,9 +41,30 @@ static int check_opts(struct rosnap_ctx *ctx,
 	uint64_t total;
 	int r;
 
-	if (o->flags || !zeroed(o->reserved, ARRAY_SIZE(o->reserved))) {
+	if ((o->flags & ~ROSNAP_CREATE_OVERWRITE) ||
+	    !zeroed(o->reserved, ARRAY_SIZE(o->reserved))) {
 		log_err(ctx, "unknown create flags");
 		return -EINVAL;
+	}
+	if ((o->flags & ROSNAP_CREATE_OVERWRITE) && !o->store) {
+		log_err(ctx, "overwrite applies to a store on disk (--store)");
+		return -EINVAL;
+	}
+	if (o->store) {
+		if (o->backend != ROSNAP_BACKEND_AUTO || o->compression) {
+			log_err(ctx, "a store on disk (--store) takes no RAM backend "
+				"or compression");
+			return -EINVAL;
+		}
+		if (o->ram_bytes && o->ram_bytes < MIN_COW_BYTES) {
+			log_err(ctx, "a store of less than 1M cannot hold a "
+				"copy-on-write store");
+			return -EINVAL;
+		}
+		if (o->ram_bytes > (UINT64_MAX >> 2)) {
+			log_err(ctx, "that store size is too large");
+			return -ERANGE;
+		}
 	}
 	if (o->name && (r = rosnap_check_name(o->name, &why)) < 0) {
 		log_err(ctx, "invalid name \"%s\": %s", o->name, why);
@@ -72,7 +93,7 @@ static int check_opts(struct rosnap_ctx *ctx,
 			return -EINVAL;
 		}
 	}
-	if (!o->ram_bytes)
+	if (!o->ram_bytes || o->store)
 		return 0;
 	if (o->ram_bytes < MIN_COW_BYTES) {
 		rosnap_format_size(o->ram_bytes, a, sizeof(a));
@@ -285,6 +306,113 @@ void create_tidy(struct rosnap_ctx *ctx)
 	records_take(ctx, "create-", create_undo);
 }
 
+/* A store on disk sets the device's logical block size like any part. */
+static int check_store_blocks(struct rosnap_ctx *ctx, const struct store *st,
+			      const struct origin *o, uint32_t chunk)
+{
+	unsigned lbs = SECTOR_SIZE;
+	char why[512];
+
+	if (st->blkdev && blkdev_lbs(st->fd, &lbs) < 0)
+		return -EIO;
+	if (lbs > SECTOR_SIZE && origin_small_blocks(o, why, sizeof(why)) ==
+					 SMALL_NEEDED) {
+		log_err(ctx, "%s cannot hold the changes of %s: %s, but its "
+			"sectors are %u bytes; use a file as the store", st->path,
+			o->path, why, lbs);
+		return -EINVAL;
+	}
+	if (chunk % lbs) {
+		log_err(ctx, "chunk size %" PRIu32 " is not a multiple of %u, the "
+			"logical block size of %s", chunk, lbs, st->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The store's layer, the origin read-only, the header, the snapshot: for
+ * create (fresh, the header first) and attach (the header last, once the
+ * snapshot shows the changes: a failed attach leaves it as it was).  The
+ * origin is fingerprinted read-only, so nothing changes it in between.
+ */
+static int load_on_disk(struct rosnap_ctx *ctx, struct origin *o,
+			struct store *st, const char *name, bool fresh,
+			bool force)
+{
+	char cowname[160];
+	struct rosnap_uuid u;
+	struct cow cow;
+	dev_t devnum;
+	int r;
+
+	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
+	r = create_record(ctx, name, o);
+	if (r < 0)
+		return r;
+	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
+	if (r == 0)
+		r = store_layer(ctx, st, cowname, &u, &cow);
+	if (r < 0)
+		goto fail_record;
+	test_pause(ctx, "create", "store");
+	r = origin_protect(ctx, o);
+	if (r == 0 && !fresh)
+		r = store_check_fingerprint(ctx, st, o, force);
+	snprintf(st->h.name, sizeof(st->h.name), "%s", name);
+	if (r == 0 && fresh)
+		r = store_set_state(ctx, st, STORE_ATTACHED, o->devnum);
+	if (r < 0)
+		goto fail_cow;
+	test_pause(ctx, "create", "protected");
+	r = load_snapshot(ctx, name, o, &cow, st->h.chunk_sectors * SECTOR_SIZE,
+			  &devnum);
+	if (r < 0)
+		goto fail_cow;
+	create_record(ctx, name, NULL);
+	/* Forced: the store belongs to the origin as it is now. */
+	if (!fresh && store_set_state(ctx, st, STORE_ATTACHED, o->devnum) < 0)
+		log_warn(ctx, "the header of %s still says \"%s\"", st->path,
+			 store_state_name(st->h.state));
+	origin_close(ctx, o, false);
+	return 0;
+fail_cow:
+	cow_destroy(ctx, &cow);
+fail_record:
+	create_record(ctx, name, NULL);
+	return r;
+}
+
+static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
+			  const struct rosnap_create_opts *opts, uint32_t chunk,
+			  const char *name)
+{
+	struct store st = { .fd = -1 };
+	char size[32];
+	int r;
+
+	r = store_make(ctx, opts->store, opts->ram_bytes,
+		       opts->flags & ROSNAP_CREATE_OVERWRITE, o, chunk, name, &st);
+	if (r < 0)
+		goto out;
+	r = check_store_blocks(ctx, &st, o, chunk);
+	if (r == 0)
+		r = load_on_disk(ctx, o, &st, name, true, false);
+	if (r < 0) {
+		store_unmake(ctx, &st);
+		goto out;
+	}
+	rosnap_format_size(st.h.store_bytes, size, sizeof(size));
+	log_info(ctx, "created /dev/mapper/%s: %s protected, changes in up to "
+		 "%s of %s, kept across reboots", name, o->file[0] ? o->file : o->path,
+		 size, opts->store);
+	store_close(&st);
+	return 0;
+out:
+	origin_close(ctx, o, true);
+	return r;
+}
+
 static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 			 const struct rosnap_create_opts *opts,
 			 char *name, size_t name_len)
@@ -320,7 +448,9 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		goto fail_origin;
 	}
 	r = check_name_free(ctx, name);
-	if (r == 0)
+	if (r == 0 && opts->store)
+		backend = ROSNAP_BACKEND_DISK;
+	else if (r == 0)
 		r = choose_backend(ctx, spec, &o, opts->backend,
 				   opts->compression != NULL, &backend);
 	if (r == 0 && opts->compression && backend != ROSNAP_BACKEND_ZRAM) {
@@ -330,13 +460,15 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	}
 	if (r == 0)
 		r = check_chunk(ctx, chunk, &o, backend);
-	if (r == 0 && !ram)
+	if (r == 0 && !ram && !opts->store)
 		r = ram_percent(ctx, backend == ROSNAP_BACKEND_ZRAM ?
 					     ROSNAP_DEFAULT_RAM_PERCENT_ZRAM :
 					     ROSNAP_DEFAULT_RAM_PERCENT_BRD,
 				&ram);
 	if (r < 0)
 		goto fail_origin;
+	if (opts->store)
+		return create_on_disk(ctx, &o, opts, chunk, name);
 	/* Checked, nothing made yet: where a second create must wait. */
 	test_pause(ctx, "create", "checked");
 	/* Whole chunks: the store allocates in chunks. */
@@ -399,6 +531,97 @@ _public_ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
 	lock_release(ctx);
 	if (r == 0 && dev)
 		r = device_read(ctx, name, dev);
+	return r;
+}
+
+static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
+			 const char *path, const char *want, uint32_t flags,
+			 char *name, size_t name_len)
+{
+	bool force = flags & ROSNAP_ATTACH_FORCE;
+	struct store st = { .fd = -1 };
+	struct origin o;
+	const char *why;
+	int r;
+
+	r = module_ensure(ctx, &KMOD_DM_SNAPSHOT);
+	if (r < 0)
+		return r;
+	r = origin_open(ctx, spec, &o);
+	if (r < 0)
+		return r;
+	r = store_open(ctx, path, &st);
+	if (r < 0)
+		goto out;
+	if (st.h.state == STORE_MERGING) {
+		log_err(ctx, "a merge from %s into %s was cut short (a power "
+			"cut?): part of its changes are in %s already; finishing "
+			"such a merge is not supported yet, so nothing was done",
+			path, st.h.origin_path, st.h.origin_path);
+		r = -EBUSY;
+		goto out;
+	}
+	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
+								"");
+	if (!name[0])
+		snprintf(name, name_len, "rosnap-%s", o.kname);
+	r = rosnap_check_name(name, &why);
+	if (r < 0) {
+		log_err(ctx, "cannot use the name %s: %s; give one with --name",
+			name, why);
+		goto out;
+	}
+	r = check_name_free(ctx, name);
+	if (r == 0)
+		r = place_check(ctx, "store", path, o.devnum, 0, name);
+	if (r == 0)
+		r = store_check_identity(ctx, &st, &o, force);
+	if (r == 0)
+		r = store_kernel_check(ctx, &st);
+	if (r == 0)
+		r = check_store_blocks(ctx, &st, &o,
+				       st.h.chunk_sectors * SECTOR_SIZE);
+	if (r == 0)
+		r = load_on_disk(ctx, &o, &st, name, false, force);
+	if (r == 0) {
+		log_info(ctx, "attached %s: %s protected, with the changes kept "
+			 "in %s", name, o.file[0] ? o.file : o.path, path);
+		store_close(&st);
+		return 0;
+	}
+out:
+	store_close(&st);
+	origin_close(ctx, &o, true);
+	return r;
+}
+
+_public_ int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
+			   const char *store, const char *name, uint32_t flags,
+			   struct rosnap_device **dev)
+{
+	char buf[128];
+	const char *why;
+	int r;
+
+	if (flags & ~ROSNAP_ATTACH_FORCE) {
+		log_err(ctx, "unknown attach flags");
+		return -EINVAL;
+	}
+	if (!origin || !store) {
+		log_err(ctx, "attach needs an origin and a store");
+		return -EINVAL;
+	}
+	if (name && (r = rosnap_check_name(name, &why)) < 0) {
+		log_err(ctx, "invalid name \"%s\": %s", name, why);
+		return r;
+	}
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = attach_locked(ctx, origin, store, name, flags, buf, sizeof(buf));
+	lock_release(ctx);
+	if (r == 0 && dev)
+		r = device_read(ctx, buf, dev);
 	return r;
 }
 
@@ -532,8 +755,10 @@ static int remove_orphan(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	return view_remove(ctx, d->name);
 }
 
-static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
+static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
+			 bool keep)
 {
+	struct store st = { .fd = -1 };
 	char kname[64];
 	bool loop = d->id.flags & UUID_F_LOOP;
 	int ofd = -1, r;
@@ -552,9 +777,34 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		explain_busy(ctx, d, "remove");
 		return -EBUSY;
 	}
+	if (keep && d->backend != ROSNAP_BACKEND_DISK) {
+		log_err(ctx, "%s keeps its changes in RAM: they cannot be kept "
+			"past its removal (a store on disk can: 'rosnap create "
+			"--store')", d->name);
+		return -EINVAL;
+	}
+	if (keep && d->state == ROSNAP_STATE_INVALID) {
+		log_err(ctx, "%s is invalid: the kernel dropped its changes after "
+			"an I/O error on its store, there is nothing to keep; 'rosnap "
+			"remove %s' removes it", d->name, d->name);
+		return -EINVAL;
+	}
 	r = view_remove(ctx, d->name);
 	if (r < 0)
 		return r;
+	/*
+	 * The store's header, before the layer and its loop go: kept, with
+	 * the origin's fingerprint while it is still read-only and held; or
+	 * wiped afterwards, as its changes go with the device.
+	 */
+	if (d->backend == ROSNAP_BACKEND_DISK) {
+		r = store_of(ctx, d, &st);
+		if (r == 0 && keep)
+			r = store_set_state(ctx, &st, STORE_DETACHED,
+					    d->origin_devnum);
+		if (r < 0 && keep)
+			goto out;
+	}
 	/* Keep a handle on the origin to give back its read-only flag. */
 	if (d->origin_devnum)
 		ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
@@ -574,8 +824,22 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	if (d->cow.have_dm)
 		r = cow_destroy(ctx, &d->cow);
 	remove_layers(ctx, d->name);
-	log_info(ctx, "removed %s", d->name);
+	if (st.fd >= 0 && keep)
+		log_info(ctx, "removed %s; its changes are kept in %s ('rosnap "
+			 "attach %s --store %s' brings them back)", d->name,
+			 st.path, device_origin_label(d), st.path);
+	else if (st.fd >= 0 && store_wipe(ctx, &st) == 0)
+		log_info(ctx, "removed %s; %s holds no changes any more", d->name,
+			 st.path);
+	else
+		log_info(ctx, "removed %s", d->name);
 out:
+	/* Not removed: the store is still attached. */
+	if (r < 0 && st.fd >= 0 && st.h.state == STORE_DETACHED) {
+		st.h.state = STORE_ATTACHED;
+		store_write_header(ctx, &st);
+	}
+	store_close(&st);
 	if (ofd >= 0)
 		close(ofd);
 	if (r == 0 && loop &&
@@ -594,7 +858,23 @@ _public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
 		return r;
 	r = rosnap_device_open(ctx, arg, &d);
 	if (r == 0)
-		r = remove_locked(ctx, d);
+		r = remove_locked(ctx, d, false);
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}
+
+_public_ int rosnap_detach(struct rosnap_ctx *ctx, const char *arg)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, arg, &d);
+	if (r == 0)
+		r = remove_locked(ctx, d, true);
 	rosnap_device_unref(d);
 	lock_release(ctx);
 	return r;

@@ -269,7 +269,8 @@ static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	 * (or finished, and its journal is gone already).  Its journal says
 	 * "merging" and must not be replayed into the origin later.
 	 */
-	cow_journal(ctx, &c, &journal);
+	if (c.backend == ROSNAP_BACKEND_FILE)
+		cow_journal(ctx, &c, &journal);
 	if (cow_destroy(ctx, &c) == 0)
 		log_notice(ctx, "removed %s, left over by a killed rosnap command",
 			   name);
@@ -277,6 +278,24 @@ static void drop_layer(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	    merge_journal_remove(ctx, &journal) == 0)
 		log_notice(ctx, "removed the journal %s of a merge that never "
 			   "started", journal.path);
+}
+
+/*
+ * A store on disk marked "merging" by a merge killed before it began: the
+ * origin is unchanged, its fingerprint can be taken again.
+ */
+static void store_not_merging(struct rosnap_ctx *ctx,
+			      const struct rosnap_device *d)
+{
+	struct store st;
+
+	if (store_of(ctx, d, &st) < 0)
+		return;
+	if (st.h.state == STORE_MERGING &&
+	    store_set_state(ctx, &st, STORE_ATTACHED, d->origin_devnum) == 0)
+		log_notice(ctx, "the store %s of %s was marked as merging by a "
+			   "killed rosnap command; it is not", st.path, d->name);
+	store_close(&st);
 }
 
 /* Is the device's live store a merge layer ("NAME-cow.merge")? */
@@ -311,6 +330,7 @@ static void tidy_device(struct rosnap_ctx *ctx, struct rosnap_device *d)
 			break;
 		}
 		origin_flag(ctx, d, true);
+		store_not_merging(ctx, d);
 		drop_layer(ctx, d, MERGE_SUFFIX);
 		drop_layer(ctx, d, COW_NEW_SUFFIX);
 		drop_layer(ctx, d, COW_SUFFIX);

@@ -31,6 +31,7 @@ static const struct {
 	{ UUID_F_ORIGIN_RO, "ro" },
 	{ UUID_F_LOOP, "loop" },
 	{ UUID_F_UNPROTECT, "unprotect" },
+	{ UUID_F_DISK, "disk" },
 };
 
 int uuid_format(const struct rosnap_uuid *u, char *buf, size_t len)

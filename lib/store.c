@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A store on disk: the copy-on-write store in a file or on a block device,
+ * so that the changes outlive a reboot and can be attached again.
+ *
+ *   0     header (4096 bytes, little-endian, CRC32 at its end)
+ *   4096  the kernel's persistent store ("PO"), store_bytes long
+ *
+ * The header names the origin the changes belong to: its size, its
+ * filesystem, partition table and partition UUIDs, and a fingerprint of
+ * its contents (a keyed hash of its first and last MiB, where filesystems
+ * and partition tables keep what every read-write mount changes, and of
+ * 62 chunks spread over it).  The fingerprint is taken with the origin
+ * read-only and held by the snapshot, and again whenever a merge has
+ * changed the origin, so that it always describes the origin the store's
+ * changes apply to.  A store applied to any other origin would corrupt
+ * it silently: attach compares before it loads anything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char store_magic[8] = { 'R', 'O', 'S', 'N', 'A', 'P', 'S', '\n' };
+
+enum {
+	OFF_MAGIC = 0,
+	OFF_VERSION = 8,
+	OFF_STATE = 12,
+	OFF_HEADER_BYTES = 16,
+	OFF_STORE_BYTES = 24,
+	OFF_CHUNK = 32,
+	OFF_FLAGS = 36,
+	OFF_ORIGIN_SIZE = 40,
+	OFF_CREATED = 48,
+	OFF_CHANGED = 56,
+	OFF_KEY = 64,
+	OFF_FP = 80,
+	OFF_ORIGIN_UUID = 96,
+	OFF_ORIGIN_PTUUID = 160,
+	OFF_ORIGIN_PARTUUID = 224,
+	OFF_ORIGIN_PATH = 288,
+	OFF_NAME = 416,
+	OFF_END = 544,
+	OFF_CRC = STORE_HEADER_BYTES - 4,
+};
+
+const char *store_state_name(enum store_state state)
+{
+	switch (state) {
+	case STORE_ATTACHED:
+		return "attached";
+	case STORE_DETACHED:
+		return "detached";
+	case STORE_MERGING:
+		return "merging";
+	}
+	return "unknown";
+}
+
+bool store_has_magic(const unsigned char *buf)
+{
+	return memcmp(buf, store_magic, sizeof(store_magic)) == 0;
+}
+
+int store_encode(const struct store_header *h, unsigned char *buf)
+{
+	memset(buf, 0, STORE_HEADER_BYTES);
+	memcpy(buf + OFF_MAGIC, store_magic, sizeof(store_magic));
+	field_put32(buf + OFF_VERSION, STORE_VERSION);
+	field_put32(buf + OFF_STATE, h->state);
+	field_put64(buf + OFF_HEADER_BYTES, STORE_HEADER_BYTES);
+	field_put64(buf + OFF_STORE_BYTES, h->store_bytes);
+	field_put32(buf + OFF_CHUNK, h->chunk_sectors);
+	field_put32(buf + OFF_FLAGS, 0);
+	field_put64(buf + OFF_ORIGIN_SIZE, h->origin_size);
+	field_put64(buf + OFF_CREATED, h->created);
+	field_put64(buf + OFF_CHANGED, h->changed);
+	memcpy(buf + OFF_KEY, h->key, sizeof(h->key));
+	field_put64(buf + OFF_FP, h->fp[0]);
+	field_put64(buf + OFF_FP + 8, h->fp[1]);
+	if (field_put_str(buf + OFF_ORIGIN_UUID, OFF_ORIGIN_PTUUID - OFF_ORIGIN_UUID,
+			  h->origin_uuid) < 0 ||
+	    field_put_str(buf + OFF_ORIGIN_PTUUID,
+			  OFF_ORIGIN_PARTUUID - OFF_ORIGIN_PTUUID,
+			  h->origin_ptuuid) < 0 ||
+	    field_put_str(buf + OFF_ORIGIN_PARTUUID,
+			  OFF_ORIGIN_PATH - OFF_ORIGIN_PARTUUID,
+			  h->origin_partuuid) < 0 ||
+	    field_put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
+			  h->origin_path) < 0 ||
+	    field_put_str(buf + OFF_NAME, OFF_END - OFF_NAME, h->name) < 0)
+		return -ENAMETOOLONG;
+	field_put32(buf + OFF_CRC, field_crc(buf, OFF_CRC));
+	return 0;
+}
+
+int store_decode(const unsigned char *buf, struct store_header *h,
+		 const char **why)
+{
+	const char *reason;
+	size_t i;
+
+	memset(h, 0, sizeof(*h));
+	if (!store_has_magic(buf)) {
+		reason = "it holds no rosnap store";
+		goto bad;
+	}
+	if (field_get32(buf + OFF_CRC) != field_crc(buf, OFF_CRC)) {
+		reason = "its header checksum is wrong (the header is damaged)";
+		goto bad;
+	}
+	h->version = field_get32(buf + OFF_VERSION);
+	if (h->version != STORE_VERSION) {
+		reason = "it has a store version this rosnap does not know";
+		goto bad;
+	}
+	h->state = field_get32(buf + OFF_STATE);
+	h->store_bytes = field_get64(buf + OFF_STORE_BYTES);
+	h->chunk_sectors = field_get32(buf + OFF_CHUNK);
+	h->origin_size = field_get64(buf + OFF_ORIGIN_SIZE);
+	h->created = field_get64(buf + OFF_CREATED);
+	h->changed = field_get64(buf + OFF_CHANGED);
+	memcpy(h->key, buf + OFF_KEY, sizeof(h->key));
+	h->fp[0] = field_get64(buf + OFF_FP);
+	h->fp[1] = field_get64(buf + OFF_FP + 8);
+	reason = "its header holds impossible values";
+	if (field_get64(buf + OFF_HEADER_BYTES) != STORE_HEADER_BYTES ||
+	    (h->state != STORE_ATTACHED && h->state != STORE_DETACHED &&
+	     h->state != STORE_MERGING) ||
+	    field_get32(buf + OFF_FLAGS) != 0 ||
+	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
+	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||
+	    h->store_bytes < MIN_COW_BYTES ||
+	    h->store_bytes % ((uint64_t)h->chunk_sectors * SECTOR_SIZE) ||
+	    h->store_bytes > (UINT64_MAX >> 1) || !h->origin_size ||
+	    h->origin_size % SECTOR_SIZE)
+		goto bad;
+	if (field_get_str(h->origin_uuid, buf + OFF_ORIGIN_UUID,
+			  sizeof(h->origin_uuid)) < 0 ||
+	    field_get_str(h->origin_ptuuid, buf + OFF_ORIGIN_PTUUID,
+			  sizeof(h->origin_ptuuid)) < 0 ||
+	    field_get_str(h->origin_partuuid, buf + OFF_ORIGIN_PARTUUID,
+			  sizeof(h->origin_partuuid)) < 0 ||
+	    field_get_str(h->origin_path, buf + OFF_ORIGIN_PATH,
+			  sizeof(h->origin_path)) < 0 ||
+	    field_get_str(h->name, buf + OFF_NAME, sizeof(h->name)) < 0 ||
+	    (h->name[0] && rosnap_check_name(h->name, NULL) < 0))
+		goto bad;
+	for (i = OFF_END; i < OFF_CRC; i++)
+		if (buf[i])
+			goto bad;
+	return 0;
+bad:
+	if (why)
+		*why = reason;
+	return -EINVAL;
+}
+
+/* Where the fingerprint reads: 4 KiB chunks spread over the origin. */
+#define FP_SAMPLES 62
+#define FP_EDGE ((uint64_t)1 << 20)
+#define FP_CHUNK 4096u
+
+static int hash_range(int fd, unsigned char *buf, uint64_t off, uint64_t len,
+		      const unsigned char key[16], uint64_t *out)
+{
+	ssize_t n;
+
+	n = pread(fd, buf, (size_t)len, (off_t)off);
+	if (n != (ssize_t)len)
+		return n < 0 ? -errno : -EIO;
+	*out = siphash24(key, buf, (size_t)len);
+	return 0;
+}
+
+int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
+		      const unsigned char key[16], uint64_t fp[2])
+{
+	uint64_t sums[FP_SAMPLES + 1], edge, off;
+	unsigned char *buf = NULL;
+	unsigned i, n = 0;
+	int fd, r;
+
+	fp[0] = fp[1] = 0;
+	/* Past the page cache: what is on the disk. */
+	fd = blkdev_open(ctx, origin, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		return fd;
+	if (posix_memalign((void **)&buf, FP_CHUNK, FP_EDGE) != 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	edge = size < FP_EDGE ? size : FP_EDGE;
+	r = hash_range(fd, buf, 0, edge, key, &fp[0]);
+	/* The last MiB: a GPT's backup, md and LVM metadata at the end. */
+	off = size > FP_EDGE ? (size - FP_EDGE) & ~(uint64_t)(FP_CHUNK - 1) : 0;
+	if (r == 0)
+		r = hash_range(fd, buf, off, size - off > FP_EDGE ? FP_EDGE : size - off,
+			       key, &sums[n++]);
+	for (i = 1; r == 0 && i <= FP_SAMPLES; i++) {
+		off = (size / (FP_SAMPLES + 1) * i) & ~(uint64_t)(FP_CHUNK - 1);
+		if (off + FP_CHUNK > size)
+			continue;
+		r = hash_range(fd, buf, off, FP_CHUNK, key, &sums[n++]);
+	}
+	if (r == 0)
+		fp[1] = siphash24(key, sums, n * sizeof(sums[0]));
+	else
+		log_err(ctx, "cannot read the origin for its fingerprint: %s",
+			strerror(-r));
+	free(buf);
+	close(fd);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+int store_write_header(struct rosnap_ctx *ctx, struct store *s)
+{
+	unsigned char buf[STORE_HEADER_BYTES];
+	ssize_t n;
+	int r;
+
+	s->h.changed = (uint64_t)time(NULL);
+	r = store_encode(&s->h, buf);
+	if (r < 0)
+		return r;
+	errno = 0;
+	s->wrote = true;
+	n = pwrite(s->fd, buf, sizeof(buf), 0);
+	if (n != (ssize_t)sizeof(buf) || fsync(s->fd) < 0) {
+		r = errno ? -errno : -EIO;
+		log_err(ctx, "cannot write the header of the store %s: %s", s->path,
+			strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+int store_set_state(struct rosnap_ctx *ctx, struct store *s,
+		    enum store_state state, dev_t origin)
+{
+	int r;
+
+	if (state != STORE_MERGING) {
+		r = store_fingerprint(ctx, origin, s->h.origin_size, s->h.key,
+				      s->h.fp);
+		if (r < 0)
+			return r;
+	}
+	s->h.state = state;
+	return store_write_header(ctx, s);
+}
+
+int store_wipe(struct rosnap_ctx *ctx, struct store *s)
+{
+	static const unsigned char zero[STORE_HEADER_BYTES];
+
+	errno = 0;
+	if (pwrite(s->fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) ||
+	    fsync(s->fd) < 0) {
+		log_warn(ctx, "cannot wipe the header of the store %s: %s", s->path,
+			 strerror(errno ? errno : EIO));
+		return errno ? -errno : -EIO;
+	}
+	return 0;
+}
+
+/* Open path (never through a symbolic link it is): a file or a device. */
+static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
+		      struct store *s)
+{
+	struct stat st;
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
+				   (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (s->fd < 0 && errno == ELOOP) {
+		/* /dev/disk/by-... links lead to devices: follow those only. */
+		if (stat(path, &st) == 0 && S_ISBLK(st.st_mode))
+			s->fd = open(path, O_RDWR | O_CLOEXEC);
+		else
+			errno = ELOOP;
+	}
+	if (s->fd < 0) {
+		r = -errno;
+		if (r == -ELOOP)
+			log_err(ctx, "store %s is a symbolic link; give the file "
+				"it leads to", path);
+		else if (r == -ENOENT && !create)
+			log_err(ctx, "store %s does not exist", path);
+		else
+			log_err(ctx, "cannot open the store %s: %s", path,
+				strerror(-r));
+		return r;
+	}
+	s->created_file = create;
+	if (fstat(s->fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		log_err(ctx, "store %s is not a file or a block device", path);
+		store_close(s);
+		return -EINVAL;
+	}
+	s->blkdev = S_ISBLK(st.st_mode);
+	if (s->blkdev) {
+		s->dev = st.st_rdev;
+		/* Unused by anyone else; device-mapper claims it later. */
+		r = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (r < 0 && errno == EBUSY) {
+			log_err(ctx, "store device %s is in use (mounted, or held "
+				"by another device)", path);
+			store_close(s);
+			return -EBUSY;
+		}
+		if (r >= 0)
+			close(r);
+		r = blkdev_size(s->fd, &s->size);
+		if (r < 0) {
+			store_close(s);
+			return r;
+		}
+	} else {
+		s->size = (uint64_t)st.st_size;
+	}
+	return 0;
+}
+
+static int read_head(struct store *s, unsigned char *buf)
+{
+	ssize_t n = pread(s->fd, buf, STORE_HEADER_BYTES, 0);
+
+	if (n < 0)
+		return -errno;
+	if (n < (ssize_t)STORE_HEADER_BYTES)
+		memset(buf + n, 0, STORE_HEADER_BYTES - (size_t)n);
+	return 0;
+}
+
+int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s)
+{
+	unsigned char buf[STORE_HEADER_BYTES];
+	const char *why = NULL;
+	int r;
+
+	r = open_place(ctx, path, false, s);
+	if (r < 0)
+		return r;
+	r = read_head(s, buf);
+	if (r == 0 && s->size < STORE_HEADER_BYTES)
+		r = -EINVAL;
+	if (r == 0)
+		r = store_decode(buf, &s->h, &why);
+	if (r == 0 && s->size < STORE_HEADER_BYTES + s->h.store_bytes) {
+		why = "it is shorter than its header says (it was cut)";
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		log_err(ctx, "%s is not a usable rosnap store: %s", path,
+			why ? why : strerror(-r));
+		store_close(s);
+	}
+	return r;
+}
+
+/* Refuse to overwrite what path holds unless told to. */
+static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
+			   bool overwrite)
+{
+	unsigned char buf[STORE_HEADER_BYTES];
+	struct store_header h;
+	char type[32];
+	int r;
+
+	r = read_head(s, buf);
+	if (r < 0)
+		return r;
+	if (store_has_magic(buf)) {
+		if (overwrite)
+			return 0;
+		if (store_decode(buf, &h, NULL) == 0)
+			log_err(ctx, "%s holds a rosnap store already (changes of "
+				"%s, %s); 'rosnap attach %s --store %s' brings them "
+				"back, --overwrite drops them", s->path,
+				h.origin_path, store_state_name(h.state),
+				h.origin_path, s->path);
+		else
+			log_err(ctx, "%s holds a damaged rosnap store; --overwrite "
+				"drops it", s->path);
+		return -EEXIST;
+	}
+	if (journal_has_magic(s->path)) {
+		log_err(ctx, "%s is the journal of an interrupted merge; run "
+			"'rosnap recover %s' first", s->path, s->path);
+		return -EEXIST;
+	}
+	r = probe_contents(ctx, s->path, s->fd, type, sizeof(type));
+	if (r < 0 && !overwrite)
+		return r;
+	if (r > 0 && !overwrite) {
+		log_err(ctx, "%s holds %s data; --overwrite uses it for the store "
+			"anyway (its data is lost)", s->path, type);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
+	       bool overwrite, const struct origin *o, uint32_t chunk,
+	       const char *name, struct store *s)
+{
+	static const unsigned char zero[STORE_HEADER_BYTES];
+	struct stat st;
+	char a[32];
+	int r;
+
+	r = place_check(ctx, "store", path, o->devnum, 0, name);
+	if (r < 0)
+		return r;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
+		if (!bytes) {
+			log_err(ctx, "store %s does not exist; give its size with "
+				"--size to make it", path);
+			return -EINVAL;
+		}
+		r = open_place(ctx, path, true, s);
+		if (r < 0)
+			return r;
+		/* Sparse: what the kernel writes takes room on the disk. */
+		if (ftruncate(s->fd, (off_t)(STORE_HEADER_BYTES + bytes)) < 0) {
+			r = -errno;
+			log_err(ctx, "cannot make room for the store %s: %s", path,
+				strerror(-r));
+			goto fail;
+		}
+		s->size = STORE_HEADER_BYTES + bytes;
+	} else {
+		r = open_place(ctx, path, false, s);
+		if (r < 0)
+			return r;
+		r = check_overwrite(ctx, s, overwrite);
+		if (r < 0)
+			goto fail;
+		if (bytes && bytes + STORE_HEADER_BYTES != s->size) {
+			log_err(ctx, "store %s exists; --size applies to a new file "
+				"(the store takes all of an existing one)", path);
+			r = -EINVAL;
+			goto fail;
+		}
+	}
+	s->h.store_bytes = s->size > STORE_HEADER_BYTES ?
+				   (s->size - STORE_HEADER_BYTES) / chunk * chunk : 0;
+	if (s->h.store_bytes < MIN_COW_BYTES) {
+		rosnap_format_size(STORE_HEADER_BYTES + MIN_COW_BYTES, a, sizeof(a));
+		log_err(ctx, "store %s is too small: it needs at least %s", path, a);
+		r = -EINVAL;
+		goto fail;
+	}
+	s->h.version = STORE_VERSION;
+	s->h.state = STORE_ATTACHED;
+	s->h.chunk_sectors = chunk / SECTOR_SIZE;
+	s->h.origin_size = o->size;
+	s->h.created = (uint64_t)time(NULL);
+	snprintf(s->h.origin_uuid, sizeof(s->h.origin_uuid), "%s", o->fsuuid);
+	snprintf(s->h.origin_ptuuid, sizeof(s->h.origin_ptuuid), "%s", o->ptuuid);
+	snprintf(s->h.origin_partuuid, sizeof(s->h.origin_partuuid), "%s",
+		 o->partuuid);
+	/* A hint for people: the UUIDs and the fingerprint decide. */
+	snprintf(s->h.origin_path, sizeof(s->h.origin_path), "%.*s",
+		 (int)sizeof(s->h.origin_path) - 1, o->file[0] ? o->file : o->path);
+	snprintf(s->h.name, sizeof(s->h.name), "%s", name);
+	if (getrandom(s->h.key, sizeof(s->h.key), 0) != (ssize_t)sizeof(s->h.key)) {
+		r = -errno;
+		log_err(ctx, "cannot get a random key: %s", strerror(-r));
+		goto fail;
+	}
+	/* An old store's header must not be read by the kernel as ours. */
+	if (!s->created_file &&
+	    pwrite(s->fd, zero, sizeof(zero), STORE_HEADER_BYTES) !=
+		    (ssize_t)sizeof(zero)) {
+		r = -EIO;
+		log_err(ctx, "cannot write the store %s", path);
+		goto fail;
+	}
+	return 0;
+fail:
+	store_unmake(ctx, s);
+	return r;
+}
+
+void store_unmake(struct rosnap_ctx *ctx, struct store *s)
+{
+	struct stat st, mine;
+
+	if (s->fd < 0)
+		return;
+	/* Only the file this call made, and only if the name still leads to it. */
+	if (s->created_file && fstat(s->fd, &mine) == 0 &&
+	    lstat(s->path, &st) == 0 && st.st_dev == mine.st_dev &&
+	    st.st_ino == mine.st_ino && unlink(s->path) < 0)
+		log_warn(ctx, "cannot remove %s: %s", s->path, strerror(errno));
+	else if (!s->created_file && s->wrote)
+		store_wipe(ctx, s);
+	store_close(s);
+}
+
+int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
+			 const struct origin *o, bool force)
+{
+	const struct origin_id id = {
+		s->h.origin_size, s->h.origin_uuid, s->h.origin_ptuuid,
+		s->h.origin_partuuid,
+	};
+	char buf[512];
+	const char *why = origin_differs(o, &id, "the store's origin", buf,
+					 sizeof(buf));
+
+	if (!why)
+		return 0;
+	if (force) {
+		log_warn(ctx, "attaching %s to %s although %s (--force)", s->path,
+			 o->path, why);
+		return 0;
+	}
+	log_err(ctx, "%s does not belong to %s: %s; attaching it would corrupt "
+		"%s ('rosnap attach --force' does it anyway)", s->path, o->path,
+		why, o->path);
+	return -EINVAL;
+}
+
+int store_check_fingerprint(struct rosnap_ctx *ctx, const struct store *s,
+			    const struct origin *o, bool force)
+{
+	uint64_t fp[2] = { 0, 0 };
+	const char *why;
+	int r;
+
+	r = store_fingerprint(ctx, o->devnum, s->h.origin_size, s->h.key, fp);
+	if (r < 0)
+		return r;
+	if (fp[0] == s->h.fp[0] && fp[1] == s->h.fp[1])
+		return 0;
+	why = fp[0] != s->h.fp[0] ?
+		      "its first MiB, where filesystems keep their superblocks, "
+		      "changed" :
+		      "its contents changed";
+	if (force) {
+		log_warn(ctx, "attaching %s to %s although %s since the store was "
+			 "detached (--force)", s->path, o->path, why);
+		return 0;
+	}
+	log_err(ctx, "%s was written since its changes were kept in %s: %s "
+		"(mounted read-write, or booted without rosnap?); attaching it "
+		"would corrupt %s ('rosnap attach --force' does it anyway)",
+		o->path, s->path, why, o->path);
+	return -EINVAL;
+}
+
+int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
+{
+	unsigned char buf[16];
+	const char *why = NULL;
+
+	if (pread(s->fd, buf, sizeof(buf), STORE_HEADER_BYTES) != (ssize_t)sizeof(buf)) {
+		log_err(ctx, "cannot read the store %s", s->path);
+		return -EIO;
+	}
+	/* All zeros: the kernel never wrote it, an empty store. */
+	if (!memcmp(buf, (const unsigned char[16]){ 0 }, sizeof(buf)))
+		return 0;
+	if (cow_header_check(buf, s->h.chunk_sectors, &why) < 0) {
+		log_err(ctx, "the kernel's part of the store %s is unusable: %s; "
+			"its changes are lost ('rosnap create --store %s "
+			"--overwrite' starts afresh)", s->path, why, s->path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
+		const struct rosnap_uuid *u, struct cow *cow)
+{
+	dev_t dev = s->dev;
+	int lfd = -1, r;
+
+	if (!s->blkdev) {
+		r = loop_attach_fd(ctx, s->fd, s->path, false, 0, &dev, &lfd);
+		if (r < 0)
+			return r;
+	}
+	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, dev,
+			  STORE_HEADER_BYTES / SECTOR_SIZE, s->h.store_bytes, u, cow);
+	/* The layer holds the loop now; it detaches when the layer goes. */
+	if (lfd >= 0)
+		close(lfd);
+	return r;
+}
+
+int store_of(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+	     struct store *s)
+{
+	const struct journal_ref *ref = &d->store;
+	struct stat st;
+	int r;
+
+	if (d->backend != ROSNAP_BACKEND_DISK || !ref->path[0])
+		return -ENOENT;
+	r = store_open(ctx, ref->path, s);
+	if (r < 0)
+		return r;
+	/* The name must still lead to what the layer maps. */
+	if (fstat(s->fd, &st) < 0 ||
+	    (ref->blkdev ? st.st_rdev != ref->dev :
+			   st.st_dev != ref->dev || st.st_ino != ref->ino)) {
+		log_err(ctx, "%s is no longer the store of %s (moved or replaced "
+			"since it was attached)", ref->path, d->name);
+		store_close(s);
+		return -ESTALE;
+	}
+	return 0;
+}

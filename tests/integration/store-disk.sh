@@ -1,0 +1,120 @@
+#!/bin/sh
+# A store on disk keeps the changes across 'remove --keep' and a power
+# cut: attach brings them back, byte for byte, with the origin untouched
+# throughout; a live merge from a re-attached store gives the origin every
+# change, and attach works again after it.  Attach refuses, changing
+# nothing, an origin written since, another origin, and a damaged header.
+# modes: plain
+# boots: 2
+. /tests/lib.sh
+on_exit 'touch /tmp/stop; remove_all; umount /mnt/sd 2>/dev/null'
+s=/mnt/sd/store
+mkdir -p /mnt/sd /mnt/ps
+
+case $ROSNAP_TEST_BOOT in
+1)
+	mkfs_on /dev/vdc ext4 -b 4096
+	mkfs_on /dev/vdb ext4 -b 4096
+	mount /dev/vdb /mnt/sd || fail "mount the store's disk"
+	sum_of /dev/vdc >/mnt/sd/origin.sum
+
+	step "bad places for a store"
+	unchanged expect_fail 2 "store /dev/vdc holds the origin|is on /dev/vdc, the origin" \
+		rosnap create /dev/vdc --name ps --store /dev/vdc
+	unchanged expect_fail 2 "store $s does not exist; give its size with --size" \
+		rosnap create /dev/vdc --name ps --store "$s"
+	unchanged expect_fail 2 "store /tmp/store would be in RAM" \
+		rosnap create /dev/vdc --name ps --store /tmp/store --size 64M
+	[ ! -e /tmp/store ] && [ ! -e "$s" ] || fail "a refused create left a file"
+
+	step "create with a store on disk"
+	rosnap create /dev/vdc --name ps --store "$s" --size 128M >/dev/null || fail "create"
+	assert_eq "$(json_value ps backend)" disk "backend"
+	assert_eq "$(json_value ps location)" disk "location"
+	assert_eq "$(json_value ps persistent)" true "persistent"
+	assert_eq "$(json_value ps store)" "$s" "store"
+	assert_eq "$(json_value ps cow_size_bytes)" $((128 << 20)) "store size"
+	assert_eq "$(head -c 8 "$s")" "ROSNAPS" "the store's magic"
+	unchanged expect_fail 4 "$s holds a rosnap store already.*--overwrite" \
+		rosnap create /dev/vdd --name other --store "$s"
+
+	step "write, keep, attach"
+	mount /dev/mapper/ps /mnt/ps || fail "mount"
+	dd if=/dev/urandom of=/mnt/ps/random bs=1M count=20 2>/dev/null
+	cp -a /usr/sbin /mnt/ps/sbin
+	umount /mnt/ps
+	sum_of /dev/mapper/ps >/mnt/sd/device.sum
+	rosnap remove ps --keep >/dev/null || fail "remove --keep"
+	assert_eq "$(rosnap list)" "" "devices after remove --keep"
+	assert_eq "$(sum_of /dev/vdc)" "$(cat /mnt/sd/origin.sum)" "origin after remove --keep"
+	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach"
+	assert_eq "$(json_value ps state)" active "state after attach"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(cat /mnt/sd/device.sum)" "device after attach"
+	assert_eq "$(blockdev --getro /dev/vdc)" 1 "origin read-only while attached"
+
+	step "power cut under a writer"
+	mount /dev/mapper/ps /mnt/ps || fail "mount after attach"
+	echo "kept before the cut" >/mnt/ps/marker
+	tree_sums /mnt/ps >/tmp/sums
+	sync
+	cp /tmp/sums /mnt/sd/synced.sums
+	sync
+	writer /mnt/ps/busy /tmp/stop &
+	sleep 1
+	powercut
+	;;
+2)
+	mount /dev/vdb /mnt/sd || fail "mount the store's disk"
+	assert_eq "$(sum_of /dev/vdc)" "$(cat /mnt/sd/origin.sum)" "origin after the power cut"
+	step "attach after a power cut"
+	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach after the power cut"
+	mount /dev/mapper/ps /mnt/ps || fail "mount after the power cut"
+	umount /mnt/ps
+	e2fsck -fn /dev/mapper/ps >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck after the power cut"; }
+	mount /dev/mapper/ps /mnt/ps || fail "mount"
+	tree_sums /mnt/ps | grep -v ' ./busy$' >/tmp/now
+	grep -v ' ./busy$' /mnt/sd/synced.sums | diff - /tmp/now ||
+		fail "what was synced before the cut differs"
+
+	step "merge from the re-attached store, live"
+	echo "written after the reboot" >/mnt/ps/after
+	rosnap merge ps >/dev/null || fail "merge"
+	assert_eq "$(json_value ps state)" active "state after the merge"
+	assert_eq "$(json_value ps store)" "$s" "store after the merge"
+	# Writes after the merge go to the store again; merge those too.
+	echo "written after the merge" >/mnt/ps/later
+	tree_sums /mnt/ps >/tmp/merged
+	umount /mnt/ps
+	rosnap merge ps >/dev/null || fail "merge after unmounting"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device and origin after the merge"
+	e2fsck -fn /dev/vdc >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck of the merged origin"; }
+	mkdir -p /mnt/o && mount -o ro /dev/mapper/ps /mnt/o && tree_sums /mnt/o | diff /tmp/merged - ||
+		fail "the merged files differ"
+	umount /mnt/o
+	sum_of /dev/vdc >/mnt/sd/origin.sum
+	rosnap remove ps --keep >/dev/null || fail "remove --keep after the merge"
+	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach after the merge"
+	rosnap remove ps --keep >/dev/null || fail "remove --keep"
+
+	step "refusals"
+	cp "$s" /mnt/sd/damaged
+	printf 'X' | dd of=/mnt/sd/damaged bs=1 seek=300 conv=notrunc 2>/dev/null
+	unchanged expect_fail 2 "/mnt/sd/damaged is not a usable rosnap store: its header checksum is wrong" \
+		rosnap attach /dev/vdc --store /mnt/sd/damaged
+	mkfs_on /dev/vdd ext4 -b 4096
+	unchanged expect_fail 2 "$s does not belong to /dev/vdd: it has [0-9]+ bytes" \
+		rosnap attach /dev/vdd --store "$s"
+	mount /dev/vdc /mnt/o || fail "mount the origin read-write"
+	echo "written past rosnap" >/mnt/o/past
+	umount /mnt/o
+	unchanged expect_fail 2 "/dev/vdc was written since its changes were kept in $s.*--force" \
+		rosnap attach /dev/vdc --store "$s"
+	rosnap attach /dev/vdc --store "$s" --force >/dev/null 2>/tmp/err || fail "attach --force"
+	grep -q "although" /tmp/err || fail "attach --force did not warn"
+
+	step "remove without --keep drops the store"
+	rosnap remove ps >/dev/null || fail "remove"
+	unchanged expect_fail 2 "$s is not a usable rosnap store: it holds no rosnap store" \
+		rosnap attach /dev/vdc --store "$s"
+	;;
+esac
