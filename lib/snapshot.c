@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -32,6 +33,13 @@ static bool is_pow2(uint64_t v)
 {
 	return v && !(v & (v - 1));
 }
+
+/* The options' layout is ABI: the store took a reserved word, 8 bytes wide. */
+_Static_assert(offsetof(struct rosnap_create_opts, reserved) ==
+		       offsetof(struct rosnap_create_opts, store) + 8 &&
+	       sizeof(struct rosnap_create_opts) ==
+		       offsetof(struct rosnap_create_opts, store) + 64,
+	       "struct rosnap_create_opts changed size or layout");
 
 static int check_opts(struct rosnap_ctx *ctx,
 		      const struct rosnap_create_opts *o)
@@ -200,9 +208,9 @@ static int check_chunk(struct rosnap_ctx *ctx, uint32_t chunk,
 	return 0;
 }
 
-static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
-			 const struct origin *o, const struct cow *cow,
-			 uint32_t chunk, dev_t *devnum)
+static int load_snapshot_as(struct rosnap_ctx *ctx, const char *name,
+			    const char *type, const struct origin *o,
+			    const struct cow *cow, uint32_t chunk, dev_t *devnum)
 {
 	struct snap_table tbl = {
 		.origin = o->devnum,
@@ -212,8 +220,7 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 		.chunk_sectors = chunk / SECTOR_SIZE,
 		.features = snapshot_features(ctx),
 	};
-	struct dm_target t = { .start = 0, .length = o->size / SECTOR_SIZE,
-			       .type = "snapshot" };
+	struct dm_target t = { .start = 0, .length = o->size / SECTOR_SIZE };
 	struct rosnap_uuid u;
 	char params[128], uuid[129];
 	int r;
@@ -221,6 +228,7 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 	r = snapshot_table(params, sizeof(params), &tbl);
 	if (r < 0)
 		return r;
+	snprintf(t.type, sizeof(t.type), "%s", type);
 	t.params = params;
 	r = uuid_new(&u, UUID_SNAP, (o->was_ro ? UUID_F_ORIGIN_RO : 0) |
 				  (o->loop ? UUID_F_LOOP : 0));
@@ -239,6 +247,13 @@ static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
 			"(the kernel log, dmesg, may say more)", name, o->path,
 			strerror(-r));
 	return r;
+}
+
+static int load_snapshot(struct rosnap_ctx *ctx, const char *name,
+			 const struct origin *o, const struct cow *cow,
+			 uint32_t chunk, dev_t *devnum)
+{
+	return load_snapshot_as(ctx, name, "snapshot", o, cow, chunk, devnum);
 }
 
 /*
@@ -534,9 +549,64 @@ _public_ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
 	return r;
 }
 
+/*
+ * A merge from the store was cut short (a power cut): part of the changes
+ * are in the origin, the rest in the store, and the two together are
+ * the device's contents.  Load the merge again, as it was: the origin
+ * writable, the store read through a merge layer; the kernel merges the
+ * rest, and merge_finish() protects the origin again.
+ */
+static int resume_merge(struct rosnap_ctx *ctx, struct origin *o,
+			struct store *st, const char *name)
+{
+	char cowname[160], mname[160];
+	struct rosnap_uuid u, mu;
+	struct cow cow, m = { 0 };
+	dev_t devnum;
+	bool ro;
+	int r;
+
+	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
+	snprintf(mname, sizeof(mname), "%s" MERGE_SUFFIX, name);
+	if (blkdev_get_ro(o->fd, &ro) == 0 && ro &&
+	    (blkdev_set_ro(o->fd, false) < 0 || blkdev_get_ro(o->fd, &ro) < 0 ||
+	     ro)) {
+		log_err(ctx, "%s cannot be written, so the merge cut short "
+			"cannot be finished; nothing was done", o->path);
+		return -EROFS;
+	}
+	r = create_record(ctx, name, o);
+	if (r < 0)
+		return r;
+	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
+	if (r == 0)
+		r = uuid_new(&mu, UUID_COW, UUID_F_DISK);
+	if (r == 0)
+		r = store_layer(ctx, st, cowname, &u, &cow);
+	if (r < 0)
+		goto fail_record;
+	r = cow_alias(ctx, mname, &cow, &mu, &m);
+	if (r == 0)
+		r = load_snapshot_as(ctx, name, "snapshot-merge", o, &m,
+				     st->h.chunk_sectors * SECTOR_SIZE, &devnum);
+	if (r < 0)
+		goto fail_cow;
+	create_record(ctx, name, NULL);
+	log_notice(ctx, "finishing the merge of %s into %s that was cut short",
+		   st->path, o->path);
+	origin_close(ctx, o, false);
+	return 0;
+fail_cow:
+	cow_destroy(ctx, &m);
+	cow_destroy(ctx, &cow);
+fail_record:
+	create_record(ctx, name, NULL);
+	return r;
+}
+
 static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 			 const char *path, const char *want, uint32_t flags,
-			 char *name, size_t name_len)
+			 char *name, size_t name_len, bool *merging)
 {
 	bool force = flags & ROSNAP_ATTACH_FORCE;
 	struct store st = { .fd = -1 };
@@ -553,14 +623,6 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 	r = store_open(ctx, path, &st);
 	if (r < 0)
 		goto out;
-	if (st.h.state == STORE_MERGING) {
-		log_err(ctx, "a merge from %s into %s was cut short (a power "
-			"cut?): part of its changes are in %s already; finishing "
-			"such a merge is not supported yet, so nothing was done",
-			path, st.h.origin_path, st.h.origin_path);
-		r = -EBUSY;
-		goto out;
-	}
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");
 	if (!name[0])
@@ -581,6 +643,15 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 	if (r == 0)
 		r = check_store_blocks(ctx, &st, &o,
 				       st.h.chunk_sectors * SECTOR_SIZE);
+	/* Half merged: the fingerprint cannot hold, the UUIDs decide. */
+	if (r == 0 && st.h.state == STORE_MERGING) {
+		*merging = true;
+		r = resume_merge(ctx, &o, &st, name);
+		store_close(&st);
+		if (r == 0)
+			return 0;
+		goto out;
+	}
 	if (r == 0)
 		r = load_on_disk(ctx, &o, &st, name, false, force);
 	if (r == 0) {
@@ -599,6 +670,7 @@ _public_ int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
 			   const char *store, const char *name, uint32_t flags,
 			   struct rosnap_device **dev)
 {
+	bool merging = false;
 	char buf[128];
 	const char *why;
 	int r;
@@ -618,8 +690,12 @@ _public_ int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
 	r = lock_acquire(ctx);
 	if (r < 0)
 		return r;
-	r = attach_locked(ctx, origin, store, name, flags, buf, sizeof(buf));
+	r = attach_locked(ctx, origin, store, name, flags, buf, sizeof(buf),
+			  &merging);
 	lock_release(ctx);
+	/* Finished as 'rosnap merge' would: then it protects the origin. */
+	if (r == 0 && merging)
+		r = rosnap_merge_wait(ctx, buf, NULL, NULL);
 	if (r == 0 && dev)
 		r = device_read(ctx, buf, dev);
 	return r;
