@@ -281,15 +281,24 @@ int store_wipe(struct rosnap_ctx *ctx, struct store *s)
 	return 0;
 }
 
-/* Open path (never through a symbolic link it is): a file or a device. */
+/*
+ * Open path (never through a symbolic link it is): a file or a device;
+ * excl: one nobody else uses (not one attached already).
+ */
 static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
-		      struct store *s)
+		      bool excl, struct store *s)
 {
 	struct stat st;
 	int r;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->fd = -1;
+	if (!create && stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "store %s is not a file or a block device", path);
+		return -EINVAL;
+	}
 	s->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW |
 				   (create ? O_CREAT | O_EXCL : 0), 0600);
 	if (s->fd < 0 && errno == ELOOP) {
@@ -320,6 +329,15 @@ static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
 	s->blkdev = S_ISBLK(st.st_mode);
 	if (s->blkdev) {
 		s->dev = st.st_rdev;
+		r = blkdev_size(s->fd, &s->size);
+		if (r < 0) {
+			store_close(s);
+			return r;
+		}
+	} else {
+		s->size = (uint64_t)st.st_size;
+	}
+	if (s->blkdev && excl) {
 		/* Unused by anyone else; device-mapper claims it later. */
 		r = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
 		if (r < 0 && errno == EBUSY) {
@@ -330,13 +348,6 @@ static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
 		}
 		if (r >= 0)
 			close(r);
-		r = blkdev_size(s->fd, &s->size);
-		if (r < 0) {
-			store_close(s);
-			return r;
-		}
-	} else {
-		s->size = (uint64_t)st.st_size;
 	}
 	return 0;
 }
@@ -352,18 +363,21 @@ static int read_head(struct store *s, unsigned char *buf)
 	return 0;
 }
 
-int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s)
+static int open_store(struct rosnap_ctx *ctx, const char *path, bool excl,
+		      struct store *s)
 {
 	unsigned char buf[STORE_HEADER_BYTES];
 	const char *why = NULL;
 	int r;
 
-	r = open_place(ctx, path, false, s);
+	r = open_place(ctx, path, false, excl, s);
 	if (r < 0)
 		return r;
 	r = read_head(s, buf);
-	if (r == 0 && s->size < STORE_HEADER_BYTES)
+	if (r == 0 && s->size < STORE_HEADER_BYTES) {
+		why = "it is too short to be one";
 		r = -EINVAL;
+	}
 	if (r == 0)
 		r = store_decode(buf, &s->h, &why);
 	if (r == 0 && s->size < STORE_HEADER_BYTES + s->h.store_bytes) {
@@ -376,6 +390,11 @@ int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s)
 		store_close(s);
 	}
 	return r;
+}
+
+int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s)
+{
+	return open_store(ctx, path, true, s);
 }
 
 /* Refuse to overwrite what path holds unless told to. */
@@ -438,7 +457,7 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 				"--size to make it", path);
 			return -EINVAL;
 		}
-		r = open_place(ctx, path, true, s);
+		r = open_place(ctx, path, true, true, s);
 		if (r < 0)
 			return r;
 		/* Sparse: what the kernel writes takes room on the disk. */
@@ -450,7 +469,7 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 		}
 		s->size = STORE_HEADER_BYTES + bytes;
 	} else {
-		r = open_place(ctx, path, false, s);
+		r = open_place(ctx, path, false, true, s);
 		if (r < 0)
 			return r;
 		r = check_overwrite(ctx, s, overwrite);
@@ -620,7 +639,8 @@ int store_of(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 
 	if (d->backend != ROSNAP_BACKEND_DISK || !ref->path[0])
 		return -ENOENT;
-	r = store_open(ctx, ref->path, s);
+	/* Its layer holds it: not exclusive. */
+	r = open_store(ctx, ref->path, false, s);
 	if (r < 0)
 		return r;
 	/* The name must still lead to what the layer maps. */

@@ -77,6 +77,8 @@ case $ROSNAP_TEST_BOOT in
 		fail "what was synced before the cut differs"
 
 	step "merge from the re-attached store, live"
+	unchanged expect_fail 2 "the store of ps is on disk already, so a merge from it needs no journal" \
+		rosnap merge ps --journal /mnt/sd/journal
 	echo "written after the reboot" >/mnt/ps/after
 	rosnap merge ps >/dev/null || fail "merge"
 	assert_eq "$(json_value ps state)" active "state after the merge"
@@ -112,9 +114,34 @@ case $ROSNAP_TEST_BOOT in
 	rosnap attach /dev/vdc --store "$s" --force >/dev/null 2>/tmp/err || fail "attach --force"
 	grep -q "although" /tmp/err || fail "attach --force did not warn"
 
+	step "discard empties the store on disk"
+	rosnap discard ps >/dev/null || fail "discard"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device after discard"
+	assert_eq "$(json_value ps store)" "$s" "store after discard"
+	rosnap remove ps --keep >/dev/null || fail "remove --keep after discard"
+	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach after discard"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device attached after discard"
+
 	step "remove without --keep drops the store"
 	rosnap remove ps >/dev/null || fail "remove"
 	unchanged expect_fail 2 "$s is not a usable rosnap store: it holds no rosnap store" \
 		rosnap attach /dev/vdc --store "$s"
+
+	step "a block device as the store; merge --unprotect lets it go"
+	unchanged expect_fail 4 "/dev/vdd holds ext4 data; --overwrite" \
+		rosnap create /dev/vdc --name pb --store /dev/vdd
+	rosnap create /dev/vdc --name pb --store /dev/vdd --overwrite >/dev/null ||
+		fail "create on a block device"
+	assert_eq "$(json_value pb store)" /dev/vdd "block store"
+	dd if=/dev/urandom of=/dev/mapper/pb bs=64k count=16 seek=100 conv=fsync 2>/dev/null
+	want=$(sum_of /dev/mapper/pb)
+	rosnap remove pb --keep >/dev/null || fail "remove --keep of a block store"
+	rosnap attach /dev/vdc --store /dev/vdd >/dev/null || fail "attach a block store"
+	assert_eq "$(sum_of /dev/mapper/pb)" "$want" "device on a block store attached again"
+	rosnap merge pb --unprotect >/dev/null || fail "merge --unprotect"
+	assert_eq "$(json_value pb state)" unprotected "state"
+	assert_eq "$(sum_of /dev/vdc)" "$want" "origin after merge --unprotect"
+	assert_eq "$(head -c 8 /dev/vdd | tr -d '\0')" "" "the store's header after merge --unprotect"
+	rosnap remove pb >/dev/null || fail "remove pb"
 	;;
 esac
