@@ -17,6 +17,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "store", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "overwrite", no_argument, NULL, 'O' },
+		{ "restore", required_argument, NULL, 'R' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -61,6 +62,12 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		case 'O':
 			o.flags |= ROSNAP_CREATE_OVERWRITE;
 			break;
+		case 'R':
+			if (optarg[0] != '/')
+				return usage_error("create", "--restore needs an "
+						   "absolute path, not '%s'", optarg);
+			o.restore = optarg;
+			break;
 		case 'b':
 			if (rosnap_backend_from_name(optarg, &o.backend) < 0)
 				return usage_error("create", "unknown backend '%s': "
@@ -89,6 +96,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		return usage_error("create", "--ram, --backend and --compression are "
 				   "for a RAM store; a store on disk (--store) takes "
 				   "--size for a new file");
+	if (o.store && o.restore)
+		return usage_error("create", "--restore loads a saved store into "
+				   "RAM; it does not go with --store");
 	if (!o.store && size)
 		return usage_error("create", "--size applies to a store on disk "
 				   "(--store); a RAM store takes --ram");

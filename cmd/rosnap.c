@@ -28,6 +28,7 @@ static const struct verb verbs[] = {
 	{ "grow", cmd_grow, "enlarge a device's store, live" },
 	{ "monitor", cmd_monitor, "watch devices: thresholds, hooks, growth" },
 	{ "attach", cmd_attach, "protect again with changes kept on disk" },
+	{ "save", cmd_save, "save a RAM store to disk, for create --restore" },
 	{ "remove", cmd_remove, "remove a device, dropping or keeping its changes" },
 	{ "boot", cmd_boot, "protect the root filesystem (from the initramfs)" },
 };
@@ -60,7 +61,22 @@ static const struct {
 	  "                           and 'remove --keep', for 'rosnap attach'\n"
 	  "  -S, --size SIZE          the size of a new store file (4G, 512M)\n"
 	  "      --overwrite          use PATH even if it holds a rosnap store or\n"
-	  "                           other data (which is lost)\n" },
+	  "                           other data (which is lost)\n"
+	  "      --restore PATH       start with the changes 'rosnap save' saved in\n"
+	  "                           PATH (refused if ORIGIN changed since)\n" },
+	{ "save",
+	  "Usage: rosnap save NAME|DEVICE PATH [--overwrite]\n"
+	  "\n"
+	  "Write a consistent copy of the device's RAM store to PATH (a file, or a\n"
+	  "block device; on a disk, not on the origin), with the origin's identity,\n"
+	  "for 'rosnap create ORIGIN --restore PATH' after a reboot.  Most of it is\n"
+	  "copied while the device runs; it is suspended (its filesystem frozen)\n"
+	  "only to copy what changed meanwhile.  A file is written beside PATH and\n"
+	  "renamed over it: an earlier save stays whole until the new one is.\n"
+	  "\n"
+	  "Options:\n"
+	  "      --overwrite          replace PATH even if it holds something other\n"
+	  "                           than a saved store\n" },
 	{ "attach",
 	  "Usage: rosnap attach ORIGIN --store PATH [OPTIONS]\n"
 	  "\n"

@@ -64,6 +64,7 @@ void bar_interrupt(void);
 int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[]);
+int cmd_save(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[]);

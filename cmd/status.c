@@ -17,7 +17,8 @@ enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
 	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
-	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT,
+	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT, F_SAVED,
+	F_SAVED_AT,
 };
 
 struct column {
@@ -39,6 +40,8 @@ static const struct column status_cols[] = {
 	{ F_LOCATION, NULL, "location", SCOLS_JSON_STRING, 0 },
 	{ F_STORE, NULL, "store", SCOLS_JSON_STRING, 0 },
 	{ F_PERSISTENT, NULL, "persistent", SCOLS_JSON_BOOLEAN, 0 },
+	{ F_SAVED, NULL, "saved_to", SCOLS_JSON_STRING, 0 },
+	{ F_SAVED_AT, NULL, "saved_at", SCOLS_JSON_NUMBER, 0 },
 	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
 	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
 	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
@@ -150,6 +153,16 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 	case F_PERSISTENT:
 		/* Whether the changes survive a reboot. */
 		return strdup(rosnap_device_get_store(d) ? "1" : "0");
+	case F_SAVED:
+		s = rosnap_device_get_saved(d, NULL);
+		return s ? strdup(s) : NULL;
+	case F_SAVED_AT: {
+		uint64_t when;
+
+		if (!rosnap_device_get_saved(d, &when))
+			return NULL;
+		return fmt("%" PRIu64, when);
+	}
 	case F_ALGO:
 		s = rosnap_device_get_compression(d);
 		return s ? strdup(s) : NULL;

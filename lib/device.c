@@ -178,6 +178,21 @@ static int read_orphan(struct rosnap_ctx *ctx, const char *name,
 	return 0;
 }
 
+/* Where rosnap save last wrote (RUN_DIR/saved-NAME: "TIME PATH"). */
+static void saved_names(struct rosnap_ctx *ctx, struct rosnap_device *d)
+{
+	char text[PATH_MAX + 32];
+	unsigned long long when;
+	int n = 0;
+
+	record_read(ctx, "saved-", d->name, text, sizeof(text));
+	if (sscanf(text, "%llu %n", &when, &n) != 1 || !n || text[n] != '/')
+		return;
+	text[strcspn(text, "\n")] = '\0';
+	d->saved_at = when;
+	snprintf(d->saved, sizeof(d->saved), "%s", text + n);
+}
+
 static int fill(struct rosnap_device *d)
 {
 	struct rosnap_ctx *ctx = d->ctx;
@@ -221,6 +236,7 @@ static int fill(struct rosnap_device *d)
 	}
 	if (d->origin_devnum)
 		origin_names(ctx, d);
+	saved_names(ctx, d);
 	return 0;
 }
 
@@ -439,6 +455,14 @@ _public_ const char *rosnap_device_get_cow_device(const struct rosnap_device *de
 _public_ const char *rosnap_device_get_store(const struct rosnap_device *dev)
 {
 	return dev->store.path[0] ? dev->store.path : NULL;
+}
+
+_public_ const char *rosnap_device_get_saved(const struct rosnap_device *dev,
+					     uint64_t *when)
+{
+	if (when)
+		*when = dev->saved_at;
+	return dev->saved[0] ? dev->saved : NULL;
 }
 
 _public_ enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev)

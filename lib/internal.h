@@ -516,6 +516,8 @@ struct journal {
  */
 int place_check(struct rosnap_ctx *ctx, const char *what, const char *path,
 		dev_t origin, dev_t top, const char *name);
+/* fsync() the directory that holds path (a file just made or renamed). */
+int fsync_parent(const char *path);
 /* place_check(), and a journal file must not exist yet (-EEXIST). */
 int journal_check_place(struct rosnap_ctx *ctx, const char *path,
 			dev_t origin, dev_t top, const char *name);
@@ -543,6 +545,14 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 		 uint64_t bytes, uint64_t *written);
 int journal_set_state(struct rosnap_ctx *ctx, struct journal *j,
 		      enum journal_state state);
+/*
+ * Copy the live store of d into j (past its page cache): with written
+ * NULL, the first copy while d runs (progress may be NULL); otherwise,
+ * d suspended, the rest (j->h.data_bytes: how much the store holds).
+ */
+int journal_copy_store(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		       struct journal *j, rosnap_progress_fn progress,
+		       void *userdata, uint64_t *written);
 int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j);
 /* Delete a file journal, or wipe the header of a block device. */
 int journal_remove(struct rosnap_ctx *ctx, struct journal *j);
@@ -669,7 +679,12 @@ bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name);
 /* store.c: a store on disk, a header of rosnap's own before the kernel's */
 #define STORE_HEADER_BYTES 4096u
 #define STORE_VERSION 1
-enum store_state { STORE_ATTACHED = 1, STORE_DETACHED = 2, STORE_MERGING = 3 };
+enum store_state {
+	STORE_ATTACHED = 1,
+	STORE_DETACHED = 2,
+	STORE_MERGING = 3,
+	STORE_SAVED = 4,          /* a copy of a RAM store (rosnap save) */
+};
 struct store_header {
 	uint32_t version;
 	uint32_t state;
@@ -679,6 +694,7 @@ struct store_header {
 	uint64_t created, changed;  /* seconds since 1970 */
 	unsigned char key[16];    /* the fingerprint's SipHash key */
 	uint64_t fp[2];           /* the origin's first MiB; samples of the rest */
+	uint64_t saved_bytes;     /* saved: how much of the store was copied */
 	char origin_uuid[64];
 	char origin_ptuuid[64];
 	char origin_partuuid[64];
@@ -738,6 +754,14 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow);
 
+/* save.c: a saved RAM store (state "saved"), for create --restore */
+/* Open it, and check it belongs to o as far as o's identity tells. */
+int saved_open(struct rosnap_ctx *ctx, const char *path,
+	       const struct origin *o, struct store *st);
+/* Copy it into the fresh RAM store under cow, before a snapshot uses it. */
+int saved_load(struct rosnap_ctx *ctx, const struct store *st,
+	       const struct cow *cow);
+
 /* device.c */
 struct rosnap_device {
 	int refcount;
@@ -764,6 +788,8 @@ struct rosnap_device {
 	uint64_t merge_remaining;  /* bytes */
 	struct journal_ref journal;  /* path "" unless merging from one */
 	struct journal_ref store;    /* path "" unless the store is on disk */
+	char saved[PATH_MAX];        /* where rosnap save last wrote, or "" */
+	uint64_t saved_at;
 	uint64_t data_bytes;
 	uint64_t ram_used;
 	struct cow cow;

@@ -181,7 +181,7 @@ int cow_header_check(const unsigned char *buf, uint32_t chunk_sectors,
 	return reason ? -EINVAL : 0;
 }
 
-static int fsync_dir(const char *path)
+int fsync_parent(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, r = 0;
@@ -409,7 +409,7 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 	if (r == 0)
 		r = write_header(ctx, j);
 	if (r == 0 && !j->blkdev)
-		r = fsync_dir(path);
+		r = fsync_parent(path);
 	if (r < 0) {
 		if (wrote)
 			journal_remove(ctx, j);
@@ -478,7 +478,7 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 			r = errno ? -errno : -EIO;
 			break;
 		}
-		if (record && i < j->nsums)
+		if (record && j->sums && i < j->nsums)
 			j->sums[i] = sum;
 		done += (uint64_t)n;
 		*written += (uint64_t)n;
@@ -580,6 +580,41 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 			j->path, strerror(-r));
 	if (written)
 		*written = w;
+	return r;
+}
+
+int journal_copy_store(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+		       struct journal *j, rosnap_progress_fn progress,
+		       void *userdata, uint64_t *written)
+{
+	char type[32], status[256];
+	struct snap_status st;
+	int src, r;
+
+	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
+	if (r < 0)
+		return r;
+	r = snapshot_status_parse(status, &st);
+	if (r < 0)
+		return r;
+	if (st.allocated == 0)
+		st.allocated = d->cow.bytes / SECTOR_SIZE;
+	/*
+	 * dm-snapshot writes its store with bios, which leave the store's
+	 * page cache alone: a buffered read may return what an earlier
+	 * reader (blkid, dd, udev) cached, and the origin would get it.
+	 */
+	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY | O_DIRECT);
+	if (src < 0)
+		return src;
+	if (!written) {
+		r = journal_precopy(ctx, j, src, st.allocated * SECTOR_SIZE,
+				    progress, userdata);
+	} else {
+		j->h.data_bytes = st.allocated * SECTOR_SIZE;
+		r = journal_fill(ctx, j, src, j->h.data_bytes, written);
+	}
+	close(src);
 	return r;
 }
 

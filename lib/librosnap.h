@@ -137,7 +137,15 @@ struct rosnap_create_opts {
 #if UINTPTR_MAX == UINT32_MAX       /* the pointer 8 bytes wide */
 	uint32_t store_pad_;
 #endif
-	uint64_t reserved[7];       /* must be 0 */
+	/*
+	 * A RAM store saved by rosnap_save(): loaded into the new RAM store
+	 * (of at least its size), if it belongs to the origin as it is.
+	 */
+	const char *restore;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t restore_pad_;
+#endif
+	uint64_t reserved[6];       /* must be 0 */
 };
 
 /* Default COW capacity, in percent of physical memory, per backend. */
@@ -193,6 +201,20 @@ int rosnap_remove(struct rosnap_ctx *ctx, const char *name);
  * Returns as rosnap_remove(), and -EINVAL for a RAM store.
  */
 int rosnap_detach(struct rosnap_ctx *ctx, const char *name);
+
+#define ROSNAP_SAVE_OVERWRITE 0x1u  /* replace what path holds */
+/*
+ * Save a consistent copy of a device's RAM store to path (a file, written
+ * whole then renamed over path; or a block device), with the origin's
+ * identity and fingerprint, for rosnap_create() with restore.  The device
+ * is suspended (its filesystem frozen) only while what changed since a
+ * first copy is copied again.  A previous save at path is replaced;
+ * other data only with ROSNAP_SAVE_OVERWRITE (else -EEXIST).
+ * Returns 0, -ENODEV, -EINVAL (a store on disk, not active, a bad place),
+ * -EBUSY (merging), -EEXIST, -ENOSPC, -EIO.
+ */
+int rosnap_save(struct rosnap_ctx *ctx, const char *name, const char *path,
+		uint32_t flags);
 
 /* ------------------------------------------------------------------ */
 /* Merging, discarding, protecting again                              */
@@ -423,6 +445,12 @@ const char *rosnap_device_get_origin_file(const struct rosnap_device *dev);
 const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
 /* The file or block device of a store on disk, or NULL (RAM). */
 const char *rosnap_device_get_store(const struct rosnap_device *dev);
+/*
+ * Where rosnap_save() last saved the RAM store since the device was made,
+ * and when (*when, seconds since 1970, if not NULL); NULL if never.
+ */
+const char *rosnap_device_get_saved(const struct rosnap_device *dev,
+				    uint64_t *when);
 enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev);
 enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev);
 /*

@@ -170,36 +170,14 @@ static int journal_layer(struct rosnap_ctx *ctx, struct journal *j,
 static int journal_copy(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 			struct journal *j, const struct rosnap_merge_opts *live)
 {
-	char type[32], status[256], size[32];
-	struct snap_status st;
 	uint64_t written;
-	int src, r;
+	char size[32];
+	int r;
 
-	r = dm_status(ctx, d->name, type, sizeof(type), status, sizeof(status));
-	if (r < 0)
-		return r;
-	r = snapshot_status_parse(status, &st);
-	if (r < 0)
-		return r;
-	if (st.allocated == 0)
-		st.allocated = d->cow.bytes / SECTOR_SIZE;
-	/*
-	 * dm-snapshot writes its store with bios, which leave the store's
-	 * page cache alone: a buffered read may return what an earlier
-	 * reader (blkid, dd, udev) cached, and the origin would get it.
-	 */
-	src = blkdev_open(ctx, d->cow.devnum, O_RDONLY | O_DIRECT);
-	if (src < 0)
-		return src;
-	if (live) {
-		r = journal_precopy(ctx, j, src, st.allocated * SECTOR_SIZE,
-				    live->copy_progress, live->copy_userdata);
-		close(src);
-		return r;
-	}
-	j->h.data_bytes = st.allocated * SECTOR_SIZE;
-	r = journal_fill(ctx, j, src, j->h.data_bytes, &written);
-	close(src);
+	if (live)
+		return journal_copy_store(ctx, d, j, live->copy_progress,
+					  live->copy_userdata, NULL);
+	r = journal_copy_store(ctx, d, j, NULL, NULL, &written);
 	if (r < 0)
 		return r;
 	rosnap_format_size(written, size, sizeof(size));

@@ -34,9 +34,10 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* The options' layout is ABI: the store took a reserved word, 8 bytes wide. */
+/* The options' layout is ABI: store and restore took reserved words, each
+ * 8 bytes wide. */
 _Static_assert(offsetof(struct rosnap_create_opts, reserved) ==
-		       offsetof(struct rosnap_create_opts, store) + 8 &&
+		       offsetof(struct rosnap_create_opts, store) + 16 &&
 	       sizeof(struct rosnap_create_opts) ==
 		       offsetof(struct rosnap_create_opts, store) + 64,
 	       "struct rosnap_create_opts changed size or layout");
@@ -56,6 +57,12 @@ static int check_opts(struct rosnap_ctx *ctx,
 	}
 	if ((o->flags & ROSNAP_CREATE_OVERWRITE) && !o->store) {
 		log_err(ctx, "overwrite applies to a store on disk (--store)");
+		return -EINVAL;
+	}
+	if (o->restore && (o->store || o->restore[0] != '/')) {
+		log_err(ctx, o->store ? "a saved RAM store is restored into RAM, "
+					"not into a store on disk" :
+					"the saved store must be an absolute path");
 		return -EINVAL;
 	}
 	if (o->store) {
@@ -437,6 +444,7 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 					     DEFAULT_CHUNK_BYTES;
 	char cowname[160], size[32];
 	uint64_t ram = opts->ram_bytes;
+	struct store saved = { .fd = -1 };
 	struct origin o;
 	struct cow cow;
 	dev_t devnum;
@@ -468,6 +476,17 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	else if (r == 0)
 		r = choose_backend(ctx, spec, &o, opts->backend,
 				   opts->compression != NULL, &backend);
+	if (r == 0 && opts->restore) {
+		r = saved_open(ctx, opts->restore, &o, &saved);
+		if (r == 0 && opts->chunk_bytes &&
+		    opts->chunk_bytes != saved.h.chunk_sectors * SECTOR_SIZE) {
+			log_err(ctx, "%s was saved with chunks of %u bytes; leave "
+				"--chunk out", opts->restore,
+				saved.h.chunk_sectors * SECTOR_SIZE);
+			r = -EINVAL;
+		}
+		chunk = saved.h.chunk_sectors * SECTOR_SIZE;
+	}
 	if (r == 0 && opts->compression && backend != ROSNAP_BACKEND_ZRAM) {
 		log_err(ctx, "--compression applies to zram, but %s needs brd",
 			spec);
@@ -480,6 +499,9 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 					     ROSNAP_DEFAULT_RAM_PERCENT_ZRAM :
 					     ROSNAP_DEFAULT_RAM_PERCENT_BRD,
 				&ram);
+	/* As large as the saved store, at least: it must fit. */
+	if (r == 0 && opts->restore && ram < saved.h.store_bytes)
+		ram = saved.h.store_bytes;
 	if (r < 0)
 		goto fail_origin;
 	if (opts->store)
@@ -497,10 +519,15 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		goto fail_record;
 	test_pause(ctx, "create", "store");
 	r = fault_inject(ctx, "cow");
+	if (r == 0 && opts->restore)
+		r = saved_load(ctx, &saved, &cow);
 	if (r == 0)
 		r = origin_protect(ctx, &o);
 	if (r == 0)
 		r = fault_inject(ctx, "protect");
+	/* Read-only now: the origin is as its fingerprint is taken. */
+	if (r == 0 && opts->restore)
+		r = store_check_fingerprint(ctx, &saved, &o, false);
 	if (r < 0)
 		goto fail_cow;
 	test_pause(ctx, "create", "protected");
@@ -510,18 +537,22 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 	create_record(ctx, name, NULL);
 	rosnap_format_size(ram, size, sizeof(size));
 	log_info(ctx, "created /dev/mapper/%s: %s protected, changes in up to "
-		 "%s of %s", name, o.file[0] ? o.file : o.path, size,
-		 rosnap_backend_name(backend));
+		 "%s of %s%s%s", name, o.file[0] ? o.file : o.path, size,
+		 rosnap_backend_name(backend), opts->restore ? ", restored from " : "",
+		 opts->restore ? opts->restore : "");
+	store_close(&saved);
 	/* The snapshot holds the origin (and our loop) open from now on. */
 	origin_close(ctx, &o, false);
 	return 0;
 fail_cow:
 	cow_destroy(ctx, &cow);
 fail_record:
+	store_close(&saved);
 	origin_close(ctx, &o, true);
 	create_record(ctx, name, NULL);
 	return r;
 fail_origin:
+	store_close(&saved);
 	origin_close(ctx, &o, true);
 	return r;
 }
@@ -900,6 +931,7 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	if (d->cow.have_dm)
 		r = cow_destroy(ctx, &d->cow);
 	remove_layers(ctx, d->name);
+	record_remove(ctx, "saved-", d->name);
 	if (st.fd >= 0 && keep)
 		log_info(ctx, "removed %s; its changes are kept in %s ('rosnap "
 			 "attach %s --store %s' brings them back)", d->name,

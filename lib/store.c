@@ -50,7 +50,8 @@ enum {
 	OFF_ORIGIN_PARTUUID = 224,
 	OFF_ORIGIN_PATH = 288,
 	OFF_NAME = 416,
-	OFF_END = 544,
+	OFF_SAVED_BYTES = 544,
+	OFF_END = 552,
 	OFF_CRC = STORE_HEADER_BYTES - 4,
 };
 
@@ -63,6 +64,8 @@ const char *store_state_name(enum store_state state)
 		return "detached";
 	case STORE_MERGING:
 		return "merging";
+	case STORE_SAVED:
+		return "saved";
 	}
 	return "unknown";
 }
@@ -88,6 +91,7 @@ int store_encode(const struct store_header *h, unsigned char *buf)
 	memcpy(buf + OFF_KEY, h->key, sizeof(h->key));
 	field_put64(buf + OFF_FP, h->fp[0]);
 	field_put64(buf + OFF_FP + 8, h->fp[1]);
+	field_put64(buf + OFF_SAVED_BYTES, h->saved_bytes);
 	if (field_put_str(buf + OFF_ORIGIN_UUID, OFF_ORIGIN_PTUUID - OFF_ORIGIN_UUID,
 			  h->origin_uuid) < 0 ||
 	    field_put_str(buf + OFF_ORIGIN_PTUUID,
@@ -98,7 +102,7 @@ int store_encode(const struct store_header *h, unsigned char *buf)
 			  h->origin_partuuid) < 0 ||
 	    field_put_str(buf + OFF_ORIGIN_PATH, OFF_NAME - OFF_ORIGIN_PATH,
 			  h->origin_path) < 0 ||
-	    field_put_str(buf + OFF_NAME, OFF_END - OFF_NAME, h->name) < 0)
+	    field_put_str(buf + OFF_NAME, OFF_SAVED_BYTES - OFF_NAME, h->name) < 0)
 		return -ENAMETOOLONG;
 	field_put32(buf + OFF_CRC, field_crc(buf, OFF_CRC));
 	return 0;
@@ -133,10 +137,13 @@ int store_decode(const unsigned char *buf, struct store_header *h,
 	memcpy(h->key, buf + OFF_KEY, sizeof(h->key));
 	h->fp[0] = field_get64(buf + OFF_FP);
 	h->fp[1] = field_get64(buf + OFF_FP + 8);
+	h->saved_bytes = field_get64(buf + OFF_SAVED_BYTES);
 	reason = "its header holds impossible values";
 	if (field_get64(buf + OFF_HEADER_BYTES) != STORE_HEADER_BYTES ||
 	    (h->state != STORE_ATTACHED && h->state != STORE_DETACHED &&
-	     h->state != STORE_MERGING) ||
+	     h->state != STORE_MERGING && h->state != STORE_SAVED) ||
+	    (h->state == STORE_SAVED) != (h->saved_bytes != 0) ||
+	    h->saved_bytes > h->store_bytes ||
 	    field_get32(buf + OFF_FLAGS) != 0 ||
 	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
 	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||

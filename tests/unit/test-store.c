@@ -58,6 +58,24 @@ static void round_trip(void **state)
 	assert_string_equal(got.origin_partuuid, "");
 	assert_string_equal(got.origin_path, "/dev/vdc");
 	assert_string_equal(got.name, "ps");
+	/* A saved RAM store says how much of it was copied. */
+	h.state = STORE_SAVED;
+	h.saved_bytes = 3 << 20;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), 0);
+	assert_int_equal(got.saved_bytes, 3 << 20);
+	/* ... and only a saved one does, no more than the store holds. */
+	h.saved_bytes = 0;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), -EINVAL);
+	h.state = STORE_DETACHED;
+	h.saved_bytes = 4096;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), -EINVAL);
+	h.state = STORE_SAVED;
+	h.saved_bytes = h.store_bytes + 4096;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), -EINVAL);
 }
 
 /* One bit changed anywhere (the fingerprint too) fails the checksum. */

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Saving a RAM store to disk, and restoring it into RAM at the next boot:
+ * RAM speed, with the changes kept across a planned reboot.
+ *
+ * A saved store has the layout of a store on disk (store.c) with the
+ * state "saved": the header, with the origin's identity and fingerprint,
+ * then the kernel's store as it was at one instant.  The copy is made as
+ * a journaled merge makes its journal: most of it while the device runs,
+ * then, with the device suspended (its filesystem frozen), only the blocks
+ * that changed since.  A file is written as PATH.new and renamed over
+ * PATH, so that a save cut short leaves the previous one whole; a block
+ * device gets its header last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct save_frozen {
+	const struct rosnap_device *d;
+	struct journal *j;
+	uint64_t written;
+};
+
+static int save_frozen(struct rosnap_ctx *ctx, void *data)
+{
+	struct save_frozen *sf = data;
+
+	return journal_copy_store(ctx, sf->d, sf->j, NULL, NULL, &sf->written);
+}
+
+/* May the save write PATH?  A save of the same origin is replaced. */
+static int check_target(struct rosnap_ctx *ctx, const char *path,
+			bool overwrite, bool *replace)
+{
+	unsigned char buf[STORE_HEADER_BYTES];
+	struct store_header h;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	*replace = false;
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "%s is not a file or a block device", path);
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n == (ssize_t)sizeof(buf) && store_decode(buf, &h, NULL) == 0 &&
+	    h.state == STORE_SAVED) {
+		*replace = true;
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && !overwrite) {
+		log_err(ctx, "%s exists and is not a saved store; --overwrite "
+			"replaces it", path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
+		       const char *path, bool overwrite)
+{
+	struct journal j = { .fd = -1 };
+	struct store st = { .fd = -1 };
+	char tmp[PATH_MAX], size[32], rec[PATH_MAX + 32];
+	uint32_t chunk = d->chunk_bytes;
+	struct save_frozen sf = { d, &j, 0 };
+	bool replace = false, file;
+	struct origin o;
+	struct stat sb;
+	int r;
+
+	switch (d->state) {
+	case ROSNAP_STATE_ACTIVE:
+	case ROSNAP_STATE_OVERFLOW:
+		break;
+	default:
+		log_err(ctx, "%s is %s; only an active store can be saved", d->name,
+			rosnap_state_name(d->state));
+		return d->state == ROSNAP_STATE_MERGING ? -EBUSY : -EINVAL;
+	}
+	if (d->backend != ROSNAP_BACKEND_ZRAM && d->backend != ROSNAP_BACKEND_BRD) {
+		log_err(ctx, "the store of %s is on disk already (%s): it needs no "
+			"saving", d->name, d->store.path);
+		return -EINVAL;
+	}
+	r = place_check(ctx, "saved store", path, d->origin_devnum, d->devnum,
+			d->name);
+	if (r == 0)
+		r = check_target(ctx, path, overwrite, &replace);
+	if (r < 0)
+		return r;
+	file = !(stat(path, &sb) == 0 && S_ISBLK(sb.st_mode));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (file && lstat(tmp, &sb) == 0) {
+		log_err(ctx, "%s exists: a save cut short left it; remove it, then "
+			"save again", tmp);
+		return -EEXIST;
+	}
+	r = origin_open_devnum(ctx, d->origin_devnum, &o);
+	if (r < 0)
+		return r;
+	/* Room for the whole store and the zeroed chunk that ends it. */
+	r = store_make(ctx, file ? tmp : path,
+		       file ? d->cow.bytes + chunk : 0,
+		       overwrite || replace, &o, chunk, d->name, &st);
+	if (r < 0)
+		goto out;
+	if (st.h.store_bytes < d->cow.bytes + chunk) {
+		rosnap_format_size(STORE_HEADER_BYTES + d->cow.bytes + chunk, size,
+				   sizeof(size));
+		log_err(ctx, "%s is too small for the store of %s: it needs %s",
+			path, d->name, size);
+		r = -ENOSPC;
+		goto fail;
+	}
+	st.h.store_bytes = d->cow.bytes;
+	/* A device: no header while the copy is under way. */
+	if (!file && (r = store_wipe(ctx, &st)) < 0)
+		goto fail;
+	/* The copy goes as a journal's does, into the store's file. */
+	j.fd = st.fd;
+	j.size = d->cow.bytes + chunk;
+	j.h.chunk_sectors = chunk / SECTOR_SIZE;
+	snprintf(j.path, sizeof(j.path), "%s", st.path);
+	r = journal_copy_store(ctx, d, &j, NULL, NULL, NULL);
+	if (r < 0)
+		goto fail;
+	r = transition_run(ctx, &(struct transition){
+		.what = "save", .name = d->name, .vis = DM_PUBLIC,
+		.frozen = save_frozen, .data = &sf,
+	});
+	if (r < 0)
+		goto fail;
+	/* The origin is read-only and held all along: it is as copied. */
+	st.h.saved_bytes = j.h.data_bytes;
+	r = store_set_state(ctx, &st, STORE_SAVED, d->origin_devnum);
+	if (r == 0 && file && rename(tmp, path) < 0) {
+		r = -errno;
+		log_err(ctx, "cannot rename %s to %s: %s", tmp, path, strerror(-r));
+	}
+	if (r == 0 && file)
+		r = fsync_parent(path);
+	if (r < 0)
+		goto fail;
+	snprintf(rec, sizeof(rec), "%" PRIu64 " %s\n", st.h.changed, path);
+	record_write(ctx, "saved-", d->name, rec);
+	rosnap_format_size(j.h.data_bytes, size, sizeof(size));
+	log_info(ctx, "saved the store of %s to %s (%s)", d->name, path, size);
+	goto out;
+fail:
+	/* The file made is removed; a device keeps no header. */
+	if (!file && st.fd >= 0)
+		store_wipe(ctx, &st);
+	store_unmake(ctx, &st);
+out:
+	j.fd = -1;
+	journal_close(&j);
+	store_close(&st);
+	origin_close(ctx, &o, false);
+	return r;
+}
+
+_public_ int rosnap_save(struct rosnap_ctx *ctx, const char *name,
+			 const char *path, uint32_t flags)
+{
+	struct rosnap_device *d = NULL;
+	int r;
+
+	if (flags & ~ROSNAP_SAVE_OVERWRITE) {
+		log_err(ctx, "unknown save flags");
+		return -EINVAL;
+	}
+	if (!path || path[0] != '/') {
+		log_err(ctx, "the saved store must be an absolute path");
+		return -EINVAL;
+	}
+	r = lock_acquire(ctx);
+	if (r < 0)
+		return r;
+	r = rosnap_device_open(ctx, name, &d);
+	if (r == 0)
+		r = save_locked(ctx, d, path, flags & ROSNAP_SAVE_OVERWRITE);
+	rosnap_device_unref(d);
+	lock_release(ctx);
+	return r;
+}
+
+int saved_open(struct rosnap_ctx *ctx, const char *path,
+	       const struct origin *o, struct store *st)
+{
+	int r;
+
+	r = store_open(ctx, path, st);
+	if (r < 0)
+		return r;
+	if (st->h.state != STORE_SAVED) {
+		log_err(ctx, "%s is a store on disk, not a saved RAM store: 'rosnap "
+			"attach %s --store %s' uses it", path, o->path, path);
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = store_check_identity(ctx, st, o, false);
+	if (r == 0)
+		r = store_kernel_check(ctx, st);
+	if (r < 0)
+		store_close(st);
+	return r;
+}
+
+int saved_load(struct rosnap_ctx *ctx, const struct store *st,
+	       const struct cow *cow)
+{
+	const size_t block = (size_t)1 << 16;
+	uint64_t off = 0, end;
+	char *buf = NULL;
+	ssize_t n;
+	size_t want;
+	int fd, r = 0;
+
+	if (cow->bytes < st->h.store_bytes) {
+		log_err(ctx, "internal error: the RAM store is smaller than the "
+			"saved one");
+		return -EINVAL;
+	}
+	/*
+	 * With the zeroed chunk the save wrote after the store: the kernel
+	 * reads metadata areas until one is not full, and a reused RAM
+	 * device (brd) may hold old bytes there.
+	 */
+	end = st->h.saved_bytes + (uint64_t)st->h.chunk_sectors * SECTOR_SIZE;
+	if (end > st->size - STORE_HEADER_BYTES)
+		end = st->size - STORE_HEADER_BYTES;
+	if (end > cow->bytes)
+		end = cow->bytes;
+	fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
+	if (fd < 0)
+		return fd;
+	if (posix_memalign((void **)&buf, 4096, block) != 0) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (r == 0 && off < end) {
+		want = end - off < block ? (size_t)(end - off) : block;
+		n = pread(st->fd, buf, want, (off_t)(STORE_HEADER_BYTES + off));
+		if (n != (ssize_t)want) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		errno = 0;
+		if (pwrite(fd, buf, want, (off_t)off) != (ssize_t)want) {
+			r = errno ? -errno : -EIO;
+			break;
+		}
+		off += want;
+	}
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		log_err(ctx, "cannot load the saved store %s into RAM: %s", st->path,
+			strerror(-r));
+	free(buf);
+	close(fd);
+	return r;
+}
