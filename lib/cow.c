@@ -196,6 +196,9 @@ int cow_create(struct rosnap_ctx *ctx, const char *name,
 	return r;
 }
 
+/* The kernel's store header, in its first chunk: one page covers it. */
+#define HEAD_BYTES 4096
+
 /*
  * A fresh store on the disk a store is on: a second layer over the same
  * area, whose kernel header is zeroed so that the kernel starts it empty.
@@ -205,8 +208,7 @@ static int disk_fresh(struct rosnap_ctx *ctx, const char *name,
 		      const struct cow *model, struct cow *cow)
 {
 	struct rosnap_uuid u;
-	void *zero = NULL;
-	size_t len = 4096;
+	void *zero = NULL, *old = NULL;
 	int fd, r;
 
 	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
@@ -214,24 +216,70 @@ static int disk_fresh(struct rosnap_ctx *ctx, const char *name,
 		r = cow_alias(ctx, name, model, &u, cow);
 	if (r < 0)
 		return r;
-	if (posix_memalign(&zero, 4096, len) != 0) {
+	if (posix_memalign(&zero, HEAD_BYTES, HEAD_BYTES) != 0 ||
+	    posix_memalign(&old, HEAD_BYTES, HEAD_BYTES) != 0) {
+		free(zero);
 		cow_destroy(ctx, cow);
 		return -ENOMEM;
 	}
-	memset(zero, 0, len);
-	/* Through the layer, past every cache: what the kernel will read. */
-	fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
+	memset(zero, 0, HEAD_BYTES);
+	/*
+	 * Through the layer, past every cache: what the kernel will read.
+	 * The old header is kept: should the fresh store never go live, the
+	 * old one (still live) must find its header again.
+	 */
+	fd = blkdev_open(ctx, cow->devnum, O_RDWR | O_DIRECT);
 	r = fd < 0 ? fd : 0;
-	if (r == 0 && (pwrite(fd, zero, len, 0) != (ssize_t)len || fdatasync(fd) < 0))
+	errno = 0;
+	if (r == 0 && pread(fd, old, HEAD_BYTES, 0) != (ssize_t)HEAD_BYTES)
 		r = errno ? -errno : -EIO;
+	if (r == 0) {
+		cow->undo_head = old;
+		old = NULL;
+		if (pwrite(fd, zero, HEAD_BYTES, 0) != (ssize_t)HEAD_BYTES ||
+		    fdatasync(fd) < 0)
+			r = errno ? -errno : -EIO;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(zero);
+	free(old);
 	if (r < 0) {
 		log_err(ctx, "cannot empty the store %s: %s", name, strerror(-r));
 		cow_destroy(ctx, cow);
 	}
 	return r;
+}
+
+void cow_keep_fresh(struct cow *cow)
+{
+	free(cow->undo_head);
+	cow->undo_head = NULL;
+}
+
+/* Give a fresh store that never went live its old header back. */
+static void undo_fresh(struct rosnap_ctx *ctx, struct cow *cow)
+{
+	struct dm_info_ex info;
+	int fd, r;
+
+	if (cow->have_dm && dm_info(ctx, cow->name, &info) == 0 &&
+	    info.open_count == 0) {
+		fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
+		r = fd < 0 ? fd : 0;
+		errno = 0;
+		if (r == 0 && (pwrite(fd, cow->undo_head, HEAD_BYTES, 0) !=
+				       (ssize_t)HEAD_BYTES ||
+			       fdatasync(fd) < 0))
+			r = errno ? -errno : -EIO;
+		if (fd >= 0)
+			close(fd);
+		if (r < 0)
+			log_err(ctx, "cannot give the store under %s its header "
+				"back: %s; its changes may be lost", cow->name,
+				strerror(-r));
+	}
+	cow_keep_fresh(cow);
 }
 
 int cow_create_like(struct rosnap_ctx *ctx, const char *name,
@@ -280,6 +328,8 @@ int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow)
 	unsigned i;
 	int r;
 
+	if (cow->undo_head)
+		undo_fresh(ctx, cow);
 	if (cow->have_dm) {
 		r = dm_remove(ctx, cow->name);
 		if (r < 0 && r != -ENXIO) {

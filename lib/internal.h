@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <syslog.h>
 
@@ -361,6 +362,12 @@ char *blkid_resolve(const char *tag);
  */
 int probe_contents(struct rosnap_ctx *ctx, const char *path, int fd,
 		   char *type, size_t len);
+/* 1 if a loop device (its name into loopname) reads the file img. */
+int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
+		  char *loopname, size_t len);
+/* Where the partitions of dev start (bytes), up to max; their count. */
+int part_starts(struct rosnap_ctx *ctx, dev_t dev, uint64_t *starts,
+		unsigned max);
 /* What a journal or a store recorded of its origin ("" where none). */
 struct origin_id {
 	uint64_t size;
@@ -400,6 +407,9 @@ struct cow {
 	unsigned nparts;
 	struct cow_part part[COW_MAX_PARTS];
 	bool have_dm;
+	/* A fresh store on disk: the kernel header it zeroed, put back by
+	 * cow_destroy() unless cow_keep_fresh() says it is in use. */
+	void *undo_head;
 };
 int cow_create(struct rosnap_ctx *ctx, const char *name,
 	       enum rosnap_backend backend, uint64_t bytes, const char *algo,
@@ -438,6 +448,8 @@ void cow_free_unheld(struct rosnap_ctx *ctx, const char *kname);
 void cow_tidy(struct rosnap_ctx *ctx);
 /* Undo a create killed before its device existed (under the lock). */
 void create_tidy(struct rosnap_ctx *ctx);
+/* The fresh store is live: what it replaced is gone for good. */
+void cow_keep_fresh(struct cow *cow);
 /* Make a fresh store like an existing one: same backend, size, algorithm. */
 int cow_create_like(struct rosnap_ctx *ctx, const char *name,
 		    const struct cow *model, struct cow *cow);
@@ -679,6 +691,7 @@ bool merge_has_waiter(struct rosnap_ctx *ctx, const char *name);
 /* store.c: a store on disk, a header of rosnap's own before the kernel's */
 #define STORE_HEADER_BYTES 4096u
 #define STORE_VERSION 1
+#define STORE_FP_PARTS 16
 enum store_state {
 	STORE_ATTACHED = 1,
 	STORE_DETACHED = 2,
@@ -710,15 +723,25 @@ struct store {
 	dev_t dev;                /* the block device */
 	uint64_t size;            /* of the file or device */
 	struct store_header h;
+	/* What the fingerprint needs, made before a device is suspended. */
+	unsigned char *fpbuf;
+	uint64_t fpparts[STORE_FP_PARTS]; /* where the origin's partitions start */
+	unsigned nfpparts;
 };
 const char *store_state_name(enum store_state state);
 bool store_has_magic(const unsigned char *buf);
 int store_encode(const struct store_header *h, unsigned char *buf);
 int store_decode(const unsigned char *buf, struct store_header *h,
 		 const char **why);
-/* The origin's fingerprint under key, read past the page cache. */
-int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
-		      const unsigned char key[16], uint64_t fp[2]);
+/*
+ * The origin's fingerprint under the store's key, read past the page
+ * cache.  store_fingerprint_prepare() makes what it needs (a buffer, the
+ * origin's partitions), so that a suspended device waits on no allocation.
+ */
+int store_fingerprint_prepare(struct rosnap_ctx *ctx, struct store *s,
+			      dev_t origin);
+int store_fingerprint(struct rosnap_ctx *ctx, struct store *s, dev_t origin,
+		      uint64_t fp[2]);
 /*
  * For create --store: check the place, make the file (bytes > 0) or take
  * an existing one (refusing a store, a journal or data unless overwrite),
@@ -728,10 +751,19 @@ int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
 int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 	       bool overwrite, const struct origin *o, uint32_t chunk,
 	       const char *name, struct store *s);
+/* Record o's size and UUIDs, as they are now, in the header. */
+void store_set_identity(struct store *s, const struct origin *o);
 /* Remove the file store_make() made, or wipe the header it wrote. */
 void store_unmake(struct rosnap_ctx *ctx, struct store *s);
 /* Open an existing store and check its header. */
 int store_open(struct rosnap_ctx *ctx, const char *path, struct store *s);
+/*
+ * The store of a merging device, ready for its header to be written with
+ * the device suspended: the origin's identity as merged, the fingerprint's
+ * buffer and partitions.
+ */
+int store_prepare_merged(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			 struct store *s);
 /* The store of a device on disk (-ENOENT for a RAM store). */
 int store_of(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	     struct store *s);
@@ -741,13 +773,15 @@ int store_write_header(struct rosnap_ctx *ctx, struct store *s);
  * origin's fingerprint first (it must be read-only or closed). */
 int store_set_state(struct rosnap_ctx *ctx, struct store *s,
 		    enum store_state state, dev_t origin);
+/* Mark it detached, with the origin's identity and fingerprint now. */
+int store_detach(struct rosnap_ctx *ctx, struct store *s, dev_t origin);
 /* Zero the header: the store no longer holds changes of anything. */
 int store_wipe(struct rosnap_ctx *ctx, struct store *s);
 /* Attach checks: the origin's size and UUIDs; its fingerprint; the
  * kernel's own header.  force turns a mismatch into a warning. */
 int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
 			 const struct origin *o, bool force);
-int store_check_fingerprint(struct rosnap_ctx *ctx, const struct store *s,
+int store_check_fingerprint(struct rosnap_ctx *ctx, struct store *s,
 			    const struct origin *o, bool force);
 int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
 /* The layer NAME over the store's area (a loop device over a file). */

@@ -446,20 +446,48 @@ struct merge_end {
 	int ofd;                /* the origin, or -1 */
 	bool unprotect;
 	dev_t fresh;
+	struct store *st;       /* a store on disk, or NULL */
 };
 
 /*
  * Suspended: the filesystem's last writes reached the origin.  Protect
- * it, then load the table (not before: see transition.c).
+ * it, then load the table (not before: see transition.c).  A store on
+ * disk says "merging" until here: from now on its changes are new ones,
+ * which a merge resumed after a power cut must never write into the
+ * origin; so its header changes before the new table goes live, or the
+ * table does not.  (The store and the origin are not under the device.)
  */
 static int merge_end_frozen(struct rosnap_ctx *ctx, void *data)
 {
 	const struct merge_end *me = data;
+	int r;
 
 	if (!me->unprotect && me->ofd >= 0)
 		blkdev_set_ro(me->ofd, true);
+	if (me->st) {
+		r = me->unprotect ? store_wipe(ctx, me->st) :
+				    store_set_state(ctx, me->st, STORE_ATTACHED,
+						    me->d->origin_devnum);
+		if (r < 0)
+			return r;
+	}
+	test_pause(ctx, "merge", "header");
 	return reload_top(ctx, me->d, me->unprotect ? "linear" : "snapshot",
 			  me->fresh, me->d->chunk_bytes);
+}
+
+/* Does name's live table use the store fresh? */
+static bool fresh_is_live(struct rosnap_ctx *ctx, const char *name,
+			  const struct cow *fresh)
+{
+	struct rosnap_device *cur;
+	bool live;
+
+	if (!fresh->have_dm || device_read(ctx, name, &cur) < 0)
+		return false;
+	live = cur->cow.devnum == fresh->devnum;
+	rosnap_device_unref(cur);
+	return live;
 }
 
 int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
@@ -498,19 +526,39 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 	 */
 	if (journal.path[0])
 		merge_journal_remove(ctx, &journal);
-	/* Open now: the loop of a file store goes with the old layers. */
-	if (d->backend == ROSNAP_BACKEND_DISK)
-		store_of(ctx, d, &st);
+	/* Its header is written while suspended: all made ready now. */
+	if (d->backend == ROSNAP_BACKEND_DISK) {
+		r = store_prepare_merged(ctx, d, &st);
+		if (r < 0) {
+			log_err(ctx, "cannot finish the merge of %s: the header of "
+				"its store cannot be written; 'rosnap merge %s' tries "
+				"again", d->name, d->name);
+			cow_destroy(ctx, &fresh);
+			return r;
+		}
+	}
 	ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
 	/* Writes after the check above went to the origin: still done. */
 	r = transition_run(ctx, &(struct transition){
 		.what = "merge-finish", .name = d->name, .vis = DM_PUBLIC,
 		.frozen = merge_end_frozen,
-		.data = &(struct merge_end){ d, ofd, unprotect, fresh.devnum },
+		.data = &(struct merge_end){ d, ofd, unprotect, fresh.devnum,
+					     st.fd >= 0 ? &st : NULL },
 	});
+	if (r < 0 && fresh_is_live(ctx, d->name, &fresh)) {
+		/* The kernel switched and then failed its resume: done. */
+		log_warn(ctx, "%s switched to its new table nonetheless",
+			 d->name);
+		r = 0;
+	}
 	if (r < 0) {
 		if (ofd >= 0)
 			blkdev_set_ro(ofd, false);
+		/* Still merging (done, but not switched): say so again. */
+		if (st.fd >= 0 && st.h.state != STORE_MERGING) {
+			st.h.state = STORE_MERGING;
+			store_write_header(ctx, &st);
+		}
 		cow_destroy(ctx, &fresh);
 		goto out;
 	}
@@ -519,13 +567,8 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		cow_destroy(ctx, &old);
 	if (!unprotect)
 		cow_rename(ctx, &fresh, cow_name);
-	/*
-	 * The origin as merged, read-only again, is what the store's
-	 * changes apply to from now on; unprotected, the store is unused.
-	 */
-	if (st.fd >= 0 && !unprotect)
-		store_set_state(ctx, &st, STORE_ATTACHED, d->origin_devnum);
-	else if (st.fd >= 0 && store_wipe(ctx, &st) == 0)
+	cow_keep_fresh(&fresh);
+	if (st.fd >= 0 && unprotect)
 		log_info(ctx, "%s holds no changes any more", st.path);
 	if (unprotect)
 		log_info(ctx, "merged %s into %s; it is unprotected now: writes "
@@ -772,6 +815,7 @@ static int fresh_store(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		cow_destroy(ctx, &fresh);
 		return r;
 	}
+	cow_keep_fresh(&fresh);
 	cow_destroy(ctx, &d->cow);
 	cow_rename(ctx, &fresh, cow_name);
 	return 0;

@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -137,6 +139,43 @@ int probe_contents(struct rosnap_ctx *ctx, const char *path, int fd,
 	return res.fstype[0] != '\0';
 }
 
+int part_starts(struct rosnap_ctx *ctx, dev_t dev, uint64_t *starts,
+		unsigned max)
+{
+	blkid_partlist ls;
+	blkid_probe pr;
+	int fd, i, n, r = 0;
+
+	fd = blkdev_open(ctx, dev, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	/* A merge wrote the origin below its page cache. */
+	ioctl(fd, BLKFLSBUF, 0);
+	pr = blkid_new_probe();
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	if (blkid_do_fullprobe(pr) != 0)
+		goto out;
+	ls = blkid_probe_get_partitions(pr);
+	n = ls ? blkid_partlist_numof_partitions(ls) : 0;
+	for (i = 0; i < n && r < (int)max; i++) {
+		blkid_partition par = blkid_partlist_get_partition(ls, i);
+		blkid_loff_t start = par ? blkid_partition_get_start(par) : 0;
+
+		if (start > 0)
+			starts[r++] = (uint64_t)start * SECTOR_SIZE;
+	}
+out:
+	if (pr)
+		blkid_free_probe(pr);
+	close(fd);
+	return r;
+}
+
 /* A UUID recorded that the origin does not have. */
 static bool id_differs(const char *recorded, const char *actual)
 {
@@ -170,7 +209,7 @@ const char *origin_differs(const struct origin *o, const struct origin_id *id,
 }
 
 /* Is the image file already behind some loop device? */
-static int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
+int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
 			 char *loopname, size_t len)
 {
 	char p[PATH_MAX], backing[PATH_MAX];

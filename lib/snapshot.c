@@ -393,6 +393,8 @@ static int load_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 		goto fail_cow;
 	create_record(ctx, name, NULL);
 	/* Forced: the store belongs to the origin as it is now. */
+	if (!fresh)
+		store_set_identity(st, o);
 	if (!fresh && store_set_state(ctx, st, STORE_ATTACHED, o->devnum) < 0)
 		log_warn(ctx, "the header of %s still says \"%s\"", st->path,
 			 store_state_name(st->h.state));
@@ -588,27 +590,41 @@ _public_ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
  * rest, and merge_finish() protects the origin again.
  */
 static int resume_merge(struct rosnap_ctx *ctx, struct origin *o,
-			struct store *st, const char *name)
+			struct store *st, const char *name, bool force)
 {
 	char cowname[160], mname[160];
 	struct rosnap_uuid u, mu;
 	struct cow cow, m = { 0 };
+	bool ro = false, cleared = false;
 	dev_t devnum;
-	bool ro;
 	int r;
 
+	/*
+	 * Size alone does not tell one disk from another: the rest of the
+	 * merge would go into whatever disk is there now.
+	 */
+	if (!st->h.origin_uuid[0] && !st->h.origin_ptuuid[0] &&
+	    !st->h.origin_partuuid[0] && !force) {
+		log_err(ctx, "a merge from %s was cut short, and it records nothing "
+			"that identifies its origin (no filesystem or partition "
+			"UUID), only its size; finishing it into %s is a guess: "
+			"'rosnap attach --force' does it", st->path, o->path);
+		return -EINVAL;
+	}
 	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
 	snprintf(mname, sizeof(mname), "%s" MERGE_SUFFIX, name);
-	if (blkdev_get_ro(o->fd, &ro) == 0 && ro &&
-	    (blkdev_set_ro(o->fd, false) < 0 || blkdev_get_ro(o->fd, &ro) < 0 ||
-	     ro)) {
-		log_err(ctx, "%s cannot be written, so the merge cut short "
-			"cannot be finished; nothing was done", o->path);
-		return -EROFS;
+	if (blkdev_get_ro(o->fd, &ro) == 0 && ro) {
+		cleared = blkdev_set_ro(o->fd, false) == 0;
+		if (!cleared || blkdev_get_ro(o->fd, &ro) < 0 || ro) {
+			log_err(ctx, "%s cannot be written, so the merge cut short "
+				"cannot be finished; nothing was done", o->path);
+			r = -EROFS;
+			goto fail_ro;
+		}
 	}
 	r = create_record(ctx, name, o);
 	if (r < 0)
-		return r;
+		goto fail_ro;
 	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
 	if (r == 0)
 		r = uuid_new(&mu, UUID_COW, UUID_F_DISK);
@@ -632,6 +648,9 @@ fail_cow:
 	cow_destroy(ctx, &cow);
 fail_record:
 	create_record(ctx, name, NULL);
+fail_ro:
+	if (cleared)
+		blkdev_set_ro(o->fd, true);
 	return r;
 }
 
@@ -648,12 +667,15 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 	r = module_ensure(ctx, &KMOD_DM_SNAPSHOT);
 	if (r < 0)
 		return r;
-	r = origin_open(ctx, spec, &o);
-	if (r < 0)
-		return r;
+	/* The store first: a disk image origin gets a loop device. */
 	r = store_open(ctx, path, &st);
 	if (r < 0)
-		goto out;
+		return r;
+	r = origin_open(ctx, spec, &o);
+	if (r < 0) {
+		store_close(&st);
+		return r;
+	}
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");
 	if (!name[0])
@@ -677,7 +699,7 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 	/* Half merged: the fingerprint cannot hold, the UUIDs decide. */
 	if (r == 0 && st.h.state == STORE_MERGING) {
 		*merging = true;
-		r = resume_merge(ctx, &o, &st, name);
+		r = resume_merge(ctx, &o, &st, name, force);
 		store_close(&st);
 		if (r == 0)
 			return 0;
@@ -896,22 +918,27 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			"remove %s' removes it", d->name, d->name);
 		return -EINVAL;
 	}
-	r = view_remove(ctx, d->name);
-	if (r < 0)
-		return r;
 	/*
-	 * The store's header, before the layer and its loop go: kept, with
-	 * the origin's fingerprint while it is still read-only and held; or
-	 * wiped afterwards, as its changes go with the device.
+	 * The store's header, before anything goes: kept, with the origin's
+	 * identity and fingerprint while it is still read-only and held; or
+	 * wiped, as its changes go with the device (before: a power cut
+	 * must not bring back what was removed).  Put back if the removal
+	 * fails.
 	 */
 	if (d->backend == ROSNAP_BACKEND_DISK) {
 		r = store_of(ctx, d, &st);
 		if (r == 0 && keep)
-			r = store_set_state(ctx, &st, STORE_DETACHED,
-					    d->origin_devnum);
+			r = store_detach(ctx, &st, d->origin_devnum);
+		else if (r == 0)
+			r = store_wipe(ctx, &st);
 		if (r < 0 && keep)
 			goto out;
+		if (r < 0)
+			store_close(&st);
 	}
+	r = view_remove(ctx, d->name);
+	if (r < 0)
+		goto out;
 	/* Keep a handle on the origin to give back its read-only flag. */
 	if (d->origin_devnum)
 		ofd = blkdev_open(ctx, d->origin_devnum, O_RDONLY);
@@ -936,14 +963,14 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		log_info(ctx, "removed %s; its changes are kept in %s ('rosnap "
 			 "attach %s --store %s' brings them back)", d->name,
 			 st.path, device_origin_label(d), st.path);
-	else if (st.fd >= 0 && store_wipe(ctx, &st) == 0)
+	else if (st.fd >= 0)
 		log_info(ctx, "removed %s; %s holds no changes any more", d->name,
 			 st.path);
 	else
 		log_info(ctx, "removed %s", d->name);
 out:
-	/* Not removed: the store is still attached. */
-	if (r < 0 && st.fd >= 0 && st.h.state == STORE_DETACHED) {
+	/* Not removed: the store is still attached, its header as it was. */
+	if (r < 0 && st.fd >= 0) {
 		st.h.state = STORE_ATTACHED;
 		store_write_header(ctx, &st);
 	}
@@ -956,7 +983,7 @@ out:
 	return r;
 }
 
-_public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
+static int remove_named(struct rosnap_ctx *ctx, const char *arg, bool keep)
 {
 	struct rosnap_device *d = NULL;
 	int r;
@@ -966,26 +993,20 @@ _public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
 		return r;
 	r = rosnap_device_open(ctx, arg, &d);
 	if (r == 0)
-		r = remove_locked(ctx, d, false);
+		r = remove_locked(ctx, d, keep);
 	rosnap_device_unref(d);
 	lock_release(ctx);
 	return r;
 }
 
+_public_ int rosnap_remove(struct rosnap_ctx *ctx, const char *arg)
+{
+	return remove_named(ctx, arg, false);
+}
+
 _public_ int rosnap_detach(struct rosnap_ctx *ctx, const char *arg)
 {
-	struct rosnap_device *d = NULL;
-	int r;
-
-	r = lock_acquire(ctx);
-	if (r < 0)
-		return r;
-	r = rosnap_device_open(ctx, arg, &d);
-	if (r == 0)
-		r = remove_locked(ctx, d, true);
-	rosnap_device_unref(d);
-	lock_release(ctx);
-	return r;
+	return remove_named(ctx, arg, true);
 }
 
 static int origin_set_ro(struct rosnap_ctx *ctx, void *data)

@@ -177,6 +177,7 @@ bad:
 #define FP_SAMPLES 62
 #define FP_EDGE ((uint64_t)1 << 20)
 #define FP_CHUNK 4096u
+#define FP_PARTS STORE_FP_PARTS
 
 static int hash_range(int fd, unsigned char *buf, uint64_t off, uint64_t len,
 		      const unsigned char key[16], uint64_t *out)
@@ -190,23 +191,38 @@ static int hash_range(int fd, unsigned char *buf, uint64_t off, uint64_t len,
 	return 0;
 }
 
-int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
-		      const unsigned char key[16], uint64_t fp[2])
+int store_fingerprint_prepare(struct rosnap_ctx *ctx, struct store *s,
+			      dev_t origin)
 {
-	uint64_t sums[FP_SAMPLES + 1], edge, off;
-	unsigned char *buf = NULL;
+	int n;
+
+	if (!s->fpbuf &&
+	    posix_memalign((void **)&s->fpbuf, FP_CHUNK, FP_EDGE) != 0) {
+		s->fpbuf = NULL;
+		return -ENOMEM;
+	}
+	n = part_starts(ctx, origin, s->fpparts, FP_PARTS);
+	s->nfpparts = n > 0 ? (unsigned)n : 0;
+	return 0;
+}
+
+int store_fingerprint(struct rosnap_ctx *ctx, struct store *s, dev_t origin,
+		      uint64_t fp[2])
+{
+	uint64_t sums[FP_SAMPLES + FP_PARTS + 1], size = s->h.origin_size, edge, off;
+	const unsigned char *key = s->h.key;
+	unsigned char *buf;
 	unsigned i, n = 0;
 	int fd, r;
 
 	fp[0] = fp[1] = 0;
+	if (!s->fpbuf && (r = store_fingerprint_prepare(ctx, s, origin)) < 0)
+		return r;
+	buf = s->fpbuf;
 	/* Past the page cache: what is on the disk. */
 	fd = blkdev_open(ctx, origin, O_RDONLY | O_DIRECT);
 	if (fd < 0)
 		return fd;
-	if (posix_memalign((void **)&buf, FP_CHUNK, FP_EDGE) != 0) {
-		close(fd);
-		return -ENOMEM;
-	}
 	edge = size < FP_EDGE ? size : FP_EDGE;
 	r = hash_range(fd, buf, 0, edge, key, &fp[0]);
 	/* The last MiB: a GPT's backup, md and LVM metadata at the end. */
@@ -214,6 +230,14 @@ int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
 	if (r == 0)
 		r = hash_range(fd, buf, off, size - off > FP_EDGE ? FP_EDGE : size - off,
 			       key, &sums[n++]);
+	/* A whole disk: the start of each partition, its superblock. */
+	for (i = 0; r == 0 && i < s->nfpparts; i++) {
+		off = s->fpparts[i] & ~(uint64_t)(FP_CHUNK - 1);
+		if (off >= size)
+			continue;
+		r = hash_range(fd, buf, off, size - off > FP_EDGE ? FP_EDGE : size - off,
+			       key, &sums[n++]);
+	}
 	for (i = 1; r == 0 && i <= FP_SAMPLES; i++) {
 		off = (size / (FP_SAMPLES + 1) * i) & ~(uint64_t)(FP_CHUNK - 1);
 		if (off + FP_CHUNK > size)
@@ -225,7 +249,6 @@ int store_fingerprint(struct rosnap_ctx *ctx, dev_t origin, uint64_t size,
 	else
 		log_err(ctx, "cannot read the origin for its fingerprint: %s",
 			strerror(-r));
-	free(buf);
 	close(fd);
 	return r;
 }
@@ -235,6 +258,8 @@ void store_close(struct store *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	free(s->fpbuf);
+	s->fpbuf = NULL;
 }
 
 int store_write_header(struct rosnap_ctx *ctx, struct store *s)
@@ -265,13 +290,26 @@ int store_set_state(struct rosnap_ctx *ctx, struct store *s,
 	int r;
 
 	if (state != STORE_MERGING) {
-		r = store_fingerprint(ctx, origin, s->h.origin_size, s->h.key,
-				      s->h.fp);
+		r = store_fingerprint(ctx, s, origin, s->h.fp);
 		if (r < 0)
 			return r;
 	}
 	s->h.state = state;
 	return store_write_header(ctx, s);
+}
+
+int store_detach(struct rosnap_ctx *ctx, struct store *s, dev_t origin)
+{
+	struct origin o;
+	int r;
+
+	/* The UUIDs as they are now: a merge may have changed them. */
+	r = origin_open_devnum(ctx, origin, &o);
+	if (r < 0)
+		return r;
+	store_set_identity(s, &o);
+	origin_close(ctx, &o, false);
+	return store_set_state(ctx, s, STORE_DETACHED, origin);
 }
 
 int store_wipe(struct rosnap_ctx *ctx, struct store *s)
@@ -295,6 +333,7 @@ int store_wipe(struct rosnap_ctx *ctx, struct store *s)
 static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
 		      bool excl, struct store *s)
 {
+	char loopname[64];
 	struct stat st;
 	int r;
 
@@ -343,6 +382,13 @@ static int open_place(struct rosnap_ctx *ctx, const char *path, bool create,
 		}
 	} else {
 		s->size = (uint64_t)st.st_size;
+	}
+	if (!s->blkdev && excl &&
+	    image_in_loop(ctx, &st, loopname, sizeof(loopname))) {
+		log_err(ctx, "store %s is in use: /dev/%s reads it (the store of "
+			"another device?)", path, loopname);
+		store_close(s);
+		return -EBUSY;
 	}
 	if (s->blkdev && excl) {
 		/* Unused by anyone else; device-mapper claims it later. */
@@ -475,6 +521,13 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 			goto fail;
 		}
 		s->size = STORE_HEADER_BYTES + bytes;
+		/* The file's name must survive a power cut too. */
+		r = fsync_parent(path);
+		if (r < 0) {
+			log_err(ctx, "cannot sync the directory of %s: %s", path,
+				strerror(-r));
+			goto fail;
+		}
 	} else {
 		r = open_place(ctx, path, false, true, s);
 		if (r < 0)
@@ -500,15 +553,8 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 	s->h.version = STORE_VERSION;
 	s->h.state = STORE_ATTACHED;
 	s->h.chunk_sectors = chunk / SECTOR_SIZE;
-	s->h.origin_size = o->size;
 	s->h.created = (uint64_t)time(NULL);
-	snprintf(s->h.origin_uuid, sizeof(s->h.origin_uuid), "%s", o->fsuuid);
-	snprintf(s->h.origin_ptuuid, sizeof(s->h.origin_ptuuid), "%s", o->ptuuid);
-	snprintf(s->h.origin_partuuid, sizeof(s->h.origin_partuuid), "%s",
-		 o->partuuid);
-	/* A hint for people: the UUIDs and the fingerprint decide. */
-	snprintf(s->h.origin_path, sizeof(s->h.origin_path), "%.*s",
-		 (int)sizeof(s->h.origin_path) - 1, o->file[0] ? o->file : o->path);
+	store_set_identity(s, o);
 	snprintf(s->h.name, sizeof(s->h.name), "%s", name);
 	if (getrandom(s->h.key, sizeof(s->h.key), 0) != (ssize_t)sizeof(s->h.key)) {
 		r = -errno;
@@ -527,6 +573,18 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 fail:
 	store_unmake(ctx, s);
 	return r;
+}
+
+void store_set_identity(struct store *s, const struct origin *o)
+{
+	s->h.origin_size = o->size;
+	snprintf(s->h.origin_uuid, sizeof(s->h.origin_uuid), "%s", o->fsuuid);
+	snprintf(s->h.origin_ptuuid, sizeof(s->h.origin_ptuuid), "%s", o->ptuuid);
+	snprintf(s->h.origin_partuuid, sizeof(s->h.origin_partuuid), "%s",
+		 o->partuuid);
+	/* A hint for people: the UUIDs and the fingerprint decide. */
+	snprintf(s->h.origin_path, sizeof(s->h.origin_path), "%.*s",
+		 (int)sizeof(s->h.origin_path) - 1, o->file[0] ? o->file : o->path);
 }
 
 void store_unmake(struct rosnap_ctx *ctx, struct store *s)
@@ -569,14 +627,14 @@ int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
 	return -EINVAL;
 }
 
-int store_check_fingerprint(struct rosnap_ctx *ctx, const struct store *s,
+int store_check_fingerprint(struct rosnap_ctx *ctx, struct store *s,
 			    const struct origin *o, bool force)
 {
 	uint64_t fp[2] = { 0, 0 };
 	const char *why;
 	int r;
 
-	r = store_fingerprint(ctx, o->devnum, s->h.origin_size, s->h.key, fp);
+	r = store_fingerprint(ctx, s, o->devnum, fp);
 	if (r < 0)
 		return r;
 	if (fp[0] == s->h.fp[0] && fp[1] == s->h.fp[1])
@@ -599,23 +657,35 @@ int store_check_fingerprint(struct rosnap_ctx *ctx, const struct store *s,
 
 int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 {
-	unsigned char buf[16];
 	const char *why = NULL;
+	unsigned char *buf;
+	int fl, r = 0;
 
-	if (pread(s->fd, buf, sizeof(buf), STORE_HEADER_BYTES) != (ssize_t)sizeof(buf)) {
-		log_err(ctx, "cannot read the store %s", s->path);
-		return -EIO;
+	/*
+	 * Past the page cache: the kernel wrote it with bios, which leave a
+	 * block device's cache alone (kernel-facts.md).
+	 */
+	if (posix_memalign((void **)&buf, FP_CHUNK, FP_CHUNK) != 0)
+		return -ENOMEM;
+	fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_DIRECT) < 0 ||
+	    pread(s->fd, buf, FP_CHUNK, STORE_HEADER_BYTES) != (ssize_t)FP_CHUNK) {
+		log_err(ctx, "cannot read the store %s: %s", s->path,
+			strerror(errno ? errno : EIO));
+		r = -EIO;
 	}
+	if (fl >= 0)
+		fcntl(s->fd, F_SETFL, fl);
 	/* All zeros: the kernel never wrote it, an empty store. */
-	if (!memcmp(buf, (const unsigned char[16]){ 0 }, sizeof(buf)))
-		return 0;
-	if (cow_header_check(buf, s->h.chunk_sectors, &why) < 0) {
+	if (r == 0 && memcmp(buf, (const unsigned char[16]){ 0 }, 16) != 0 &&
+	    cow_header_check(buf, s->h.chunk_sectors, &why) < 0) {
 		log_err(ctx, "the kernel's part of the store %s is unusable: %s; "
 			"its changes are lost ('rosnap create --store %s "
 			"--overwrite' starts afresh)", s->path, why, s->path);
-		return -EINVAL;
+		r = -EINVAL;
 	}
-	return 0;
+	free(buf);
+	return r;
 }
 
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
@@ -634,6 +704,27 @@ int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 	/* The layer holds the loop now; it detaches when the layer goes. */
 	if (lfd >= 0)
 		close(lfd);
+	return r;
+}
+
+int store_prepare_merged(struct rosnap_ctx *ctx, const struct rosnap_device *d,
+			 struct store *s)
+{
+	struct origin o;
+	int r;
+
+	r = store_of(ctx, d, s);
+	if (r < 0)
+		return r;
+	/* A merge may have given the origin new UUIDs (a new filesystem). */
+	r = origin_open_devnum(ctx, d->origin_devnum, &o);
+	if (r == 0) {
+		store_set_identity(s, &o);
+		origin_close(ctx, &o, false);
+		r = store_fingerprint_prepare(ctx, s, d->origin_devnum);
+	}
+	if (r < 0)
+		store_close(s);
 	return r;
 }
 

@@ -128,6 +128,14 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+static int fault_loaded(struct rosnap_ctx *ctx, const struct transition *t)
+{
+	char point[64];
+
+	snprintf(point, sizeof(point), "%s-loaded", t->what);
+	return fault_inject(ctx, point);
+}
+
 int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 {
 	uint64_t frozen;
@@ -152,6 +160,15 @@ int transition_run(struct rosnap_ctx *ctx, const struct transition *t)
 		}
 	}
 	test_pause(ctx, t->what, "loaded");
+	/* Test builds: a failure before the suspend (ROSNAP_TEST_FAIL_AT=
+	 * WHAT-loaded), as when the suspend is refused. */
+	r = fault_loaded(ctx, t);
+	if (r < 0) {
+		if (t->table)
+			dm_clear(ctx, t->name);
+		marker_clear(ctx);
+		return r;
+	}
 	memory_lock(ctx);
 	r = dm_suspend(ctx, t->name, t->nolockfs);
 	if (r < 0) {

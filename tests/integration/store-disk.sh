@@ -7,7 +7,7 @@
 # modes: plain
 # boots: 2
 . /tests/lib.sh
-on_exit 'touch /tmp/stop; remove_all; umount /mnt/sd 2>/dev/null'
+on_exit 'touch /tmp/stop; rm -f /run/pause; remove_all; umount /mnt/sd 2>/dev/null'
 s=/mnt/sd/store
 mkdir -p /mnt/sd /mnt/ps
 
@@ -35,7 +35,7 @@ case $ROSNAP_TEST_BOOT in
 	assert_eq "$(json_value ps store)" "$s" "store"
 	assert_eq "$(json_value ps cow_size_bytes)" $((128 << 20)) "store size"
 	assert_eq "$(head -c 8 "$s")" "ROSNAPS" "the store's magic"
-	unchanged expect_fail 4 "$s holds a rosnap store already.*--overwrite" \
+	unchanged expect_fail 4 "store $s is in use: /dev/loop[0-9]+ reads it" \
 		rosnap create /dev/vdd --name other --store "$s"
 
 	step "write, keep, attach"
@@ -47,6 +47,8 @@ case $ROSNAP_TEST_BOOT in
 	rosnap remove ps --keep >/dev/null || fail "remove --keep"
 	assert_eq "$(rosnap list)" "" "devices after remove --keep"
 	assert_eq "$(sum_of /dev/vdc)" "$(cat /mnt/sd/origin.sum)" "origin after remove --keep"
+	unchanged expect_fail 4 "$s holds a rosnap store already.*--overwrite" \
+		rosnap create /dev/vdd --name other --store "$s"
 	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach"
 	assert_eq "$(json_value ps state)" active "state after attach"
 	assert_eq "$(sum_of /dev/mapper/ps)" "$(cat /mnt/sd/device.sum)" "device after attach"
@@ -87,7 +89,14 @@ case $ROSNAP_TEST_BOOT in
 	echo "written after the merge" >/mnt/ps/later
 	tree_sums /mnt/ps >/tmp/merged
 	umount /mnt/ps
-	rosnap merge ps >/dev/null || fail "merge after unmounting"
+	# The header says "attached" before the merged device switches to its
+	# fresh store: a power cut after the switch must not find "merging",
+	# or attach would merge the new changes into the origin unasked.
+	start_paused merge:header rosnap merge ps
+	assert_eq "$(od -An -tu4 -j12 -N4 "$s" | tr -d ' ')" 1 \
+		"the store's state (1: attached) as the merged device switches"
+	rm -f /run/pause
+	wait $paused_pid || fail "merge after unmounting"
 	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device and origin after the merge"
 	e2fsck -fn /dev/vdc >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck of the merged origin"; }
 	mkdir -p /mnt/o && mount -o ro /dev/mapper/ps /mnt/o && tree_sums /mnt/o | diff /tmp/merged - ||
@@ -113,6 +122,16 @@ case $ROSNAP_TEST_BOOT in
 		rosnap attach /dev/vdc --store "$s"
 	rosnap attach /dev/vdc --store "$s" --force >/dev/null 2>/tmp/err || fail "attach --force"
 	grep -q "although" /tmp/err || fail "attach --force did not warn"
+
+	step "a discard that fails keeps the changes"
+	want=$(sum_of /dev/mapper/ps)
+	rc=0
+	ROSNAP_TEST_FAIL_AT=discard-loaded rosnap discard ps 2>/dev/null || rc=$?
+	[ $rc -ne 0 ] || fail "the failing discard succeeded"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$want" "device after a failed discard"
+	rosnap remove ps --keep >/dev/null || fail "remove --keep after a failed discard"
+	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach after a failed discard"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$want" "device attached after a failed discard"
 
 	step "discard empties the store on disk"
 	rosnap discard ps >/dev/null || fail "discard"
@@ -143,5 +162,15 @@ case $ROSNAP_TEST_BOOT in
 	assert_eq "$(sum_of /dev/vdc)" "$want" "origin after merge --unprotect"
 	assert_eq "$(head -c 8 /dev/vdd | tr -d '\0')" "" "the store's header after merge --unprotect"
 	rosnap remove pb >/dev/null || fail "remove pb"
+
+	step "a store in use is refused"
+	truncate -s 32M /mnt/sd/img1
+	mkfs.ext4 -q -F /mnt/sd/img1
+	cp /mnt/sd/img1 /mnt/sd/img2
+	rosnap create /mnt/sd/img1 --name i1 --store /mnt/sd/istore --size 8M >/dev/null ||
+		fail "create over an image"
+	unchanged expect_fail 4 "store /mnt/sd/istore is in use: /dev/loop[0-9]+ reads it" \
+		rosnap attach /mnt/sd/img2 --store /mnt/sd/istore --name i2
+	rosnap remove i1 >/dev/null || fail "remove i1"
 	;;
 esac
