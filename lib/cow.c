@@ -198,6 +198,11 @@ int cow_create(struct rosnap_ctx *ctx, const char *name,
 
 /* The kernel's store header, in its first chunk: one page covers it. */
 #define HEAD_BYTES 4096
+/*
+ * What loading a fresh store writes: the header chunk, and the first
+ * metadata area after it, zeroed; two chunks of the largest size.
+ */
+#define UNDO_BYTES ((size_t)(2 * MAX_CHUNK_BYTES))
 
 /*
  * A fresh store on the disk a store is on: a second layer over the same
@@ -217,7 +222,7 @@ static int disk_fresh(struct rosnap_ctx *ctx, const char *name,
 	if (r < 0)
 		return r;
 	if (posix_memalign(&zero, HEAD_BYTES, HEAD_BYTES) != 0 ||
-	    posix_memalign(&old, HEAD_BYTES, HEAD_BYTES) != 0) {
+	    posix_memalign(&old, HEAD_BYTES, UNDO_BYTES) != 0) {
 		free(zero);
 		cow_destroy(ctx, cow);
 		return -ENOMEM;
@@ -225,13 +230,15 @@ static int disk_fresh(struct rosnap_ctx *ctx, const char *name,
 	memset(zero, 0, HEAD_BYTES);
 	/*
 	 * Through the layer, past every cache: what the kernel will read.
-	 * The old header is kept: should the fresh store never go live, the
-	 * old one (still live) must find its header again.
+	 * The old header and first metadata area are kept: should the fresh
+	 * store never go live, the old one (still live) must find them again
+	 * (loading the fresh one zeroes that area).
 	 */
+	cow->undo_bytes = cow->bytes < UNDO_BYTES ? (size_t)cow->bytes : UNDO_BYTES;
 	fd = blkdev_open(ctx, cow->devnum, O_RDWR | O_DIRECT);
 	r = fd < 0 ? fd : 0;
 	errno = 0;
-	if (r == 0 && pread(fd, old, HEAD_BYTES, 0) != (ssize_t)HEAD_BYTES)
+	if (r == 0 && pread(fd, old, cow->undo_bytes, 0) != (ssize_t)cow->undo_bytes)
 		r = errno ? -errno : -EIO;
 	if (r == 0) {
 		cow->undo_head = old;
@@ -268,8 +275,8 @@ static void undo_fresh(struct rosnap_ctx *ctx, struct cow *cow)
 		fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
 		r = fd < 0 ? fd : 0;
 		errno = 0;
-		if (r == 0 && (pwrite(fd, cow->undo_head, HEAD_BYTES, 0) !=
-				       (ssize_t)HEAD_BYTES ||
+		if (r == 0 && (pwrite(fd, cow->undo_head, cow->undo_bytes, 0) !=
+				       (ssize_t)cow->undo_bytes ||
 			       fdatasync(fd) < 0))
 			r = errno ? -errno : -EIO;
 		if (fd >= 0)

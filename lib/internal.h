@@ -410,6 +410,7 @@ struct cow {
 	/* A fresh store on disk: the kernel header it zeroed, put back by
 	 * cow_destroy() unless cow_keep_fresh() says it is in use. */
 	void *undo_head;
+	size_t undo_bytes;
 };
 int cow_create(struct rosnap_ctx *ctx, const char *name,
 	       enum rosnap_backend backend, uint64_t bytes, const char *algo,

@@ -124,6 +124,7 @@ case $ROSNAP_TEST_BOOT in
 	grep -q "although" /tmp/err || fail "attach --force did not warn"
 
 	step "a discard that fails keeps the changes"
+	dd if=/dev/urandom of=/dev/mapper/ps bs=64k count=16 seek=50 conv=fsync 2>/dev/null
 	want=$(sum_of /dev/mapper/ps)
 	rc=0
 	ROSNAP_TEST_FAIL_AT=discard-loaded rosnap discard ps 2>/dev/null || rc=$?
