@@ -127,12 +127,16 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 		if (rosnap_check_name(v, &why) < 0)
 			return problem(b, where, shown, v, why);
 		snprintf(b->name, sizeof(b->name), "%s", v);
-	} else if (strcmp(key, "journal") == 0) {
+	} else if (strcmp(key, "journal") == 0 || strcmp(key, "store") == 0 ||
+		   strcmp(key, "restore") == 0) {
+		char *dst = key[0] == 'j' ? b->journal :
+			    key[0] == 's' ? b->store : b->restore;
+
 		if (!plain_word(v, sizeof(b->journal)) ||
 		    (v[0] != '/' && !strchr(v, '=')))
 			return problem(b, where, shown, v, "give a block device: a "
 				       "path, or LABEL=, UUID=, PARTUUID=, PARTLABEL=");
-		snprintf(b->journal, sizeof(b->journal), "%s", v);
+		snprintf(dst, sizeof(b->journal), "%s", v);
 	} else if (strcmp(key, "warn") == 0 || strcmp(key, "critical") == 0) {
 		uint64_t pct;
 
@@ -267,6 +271,11 @@ _public_ int rosnap_boot_load_cmdline(struct rosnap_boot *boot,
 			boot->cmdline_off = on == 0;
 		} else if (word[6] == '.') {
 			eq = strchr(word, '=');
+			/* One boot's order, never in the file. */
+			if (strcmp(word + 7, "reset") == 0) {
+				boot->reset = true;
+				continue;
+			}
 			if (!eq) {
 				problem(boot, "kernel command line", word, NULL,
 					"needs a value");
@@ -375,6 +384,77 @@ static int fall_back(struct rosnap_boot *b, const char *root, const char *why,
 static int protect(struct rosnap_boot *boot, const char *root,
 		   const char **newroot);
 
+/* A device setting (a path or TAG=value) as a path. */
+static int boot_device(struct rosnap_boot *b, const char *key,
+		       const char *spec, char *path, size_t len)
+{
+	char *dev;
+
+	if (spec[0] == '/') {
+		snprintf(path, len, "%s", spec);
+		return 0;
+	}
+	dev = blkid_resolve(spec);
+	if (!dev) {
+		log_err(b->ctx, "rosnap.%s=%s: no device has %s", key, spec, spec);
+		return -ENODEV;
+	}
+	snprintf(path, len, "%s", dev);
+	free(dev);
+	return 0;
+}
+
+/*
+ * The root's changes kept on disk (rosnap.store=): attach the store it
+ * holds, or make one on a blank device; rosnap.reset makes it afresh.
+ * A store that does not fit the root (changed since, another disk's, a
+ * damaged header) is never attached anyway: the fallback decides.
+ */
+static int protect_on_disk(struct rosnap_boot *boot, const char *root,
+			   const char **newroot)
+{
+	struct rosnap_create_opts opts = { .name = boot->name };
+	unsigned char head[8] = { 0 };
+	char path[PATH_MAX];
+	bool has_store;
+	int fd, r;
+
+	r = boot_device(boot, "store", boot->store, path, sizeof(path));
+	if (r < 0)
+		return fall_back(boot, root, "its store device is missing", r,
+				 newroot);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	has_store = fd >= 0 && read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+		    store_has_magic(head);
+	if (fd >= 0)
+		close(fd);
+	if (has_store && !boot->reset) {
+		r = rosnap_attach(boot->ctx, root, path, boot->name, 0, NULL);
+		if (r < 0)
+			return fall_back(boot, root, "its store could not be "
+					 "attached (see above)", r, newroot);
+		log_notice(boot->ctx, "protecting the root filesystem %s: its "
+			   "changes are kept in %s, as before", root, path);
+	} else {
+		opts.store = path;
+		if (has_store) {
+			opts.flags = ROSNAP_CREATE_OVERWRITE;
+			log_notice(boot->ctx, "rosnap.reset: the changes kept in %s "
+				   "are dropped", path);
+		}
+		r = rosnap_create(boot->ctx, root, &opts, NULL);
+		if (r < 0)
+			return fall_back(boot, root, "no store could be made (see "
+					 "above)", r, newroot);
+		log_notice(boot->ctx, "protecting the root filesystem %s: its "
+			   "changes are kept in %s from now on", root, path);
+	}
+	snprintf(boot->newroot, sizeof(boot->newroot), "/dev/mapper/%s",
+		 boot->name);
+	*newroot = boot->newroot;
+	return 0;
+}
+
 /*
  * The order of precedence, rosnap-boot(7): rosnap=off on the kernel
  * command line (maintenance) wins over everything; then any problem in
@@ -416,7 +496,7 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		.backend = boot->backend,
 		.compression = boot->compression[0] ? boot->compression : NULL,
 	};
-	char journal[PATH_MAX];
+	char journal[PATH_MAX], restore[PATH_MAX];
 	int r;
 
 	switch (boot_decide(boot)) {
@@ -451,9 +531,26 @@ static int protect(struct rosnap_boot *boot, const char *root,
 						 "be half merged", r, newroot);
 		}
 	}
+	if (boot->store[0] && boot->restore[0])
+		return fall_back(boot, root, "rosnap.store (changes kept on disk) "
+				 "and rosnap.restore (a saved RAM store) exclude "
+				 "each other", -EINVAL, newroot);
+	if (boot->store[0])
+		return protect_on_disk(boot, root, newroot);
 	if (boot->ram[0] &&
 	    (r = rosnap_parse_ram(boot->ctx, boot->ram, &opts.ram_bytes)) < 0)
 		return fall_back(boot, root, "bad rosnap.ram", r, newroot);
+	if (boot->restore[0] && boot->reset)
+		log_notice(boot->ctx, "rosnap.reset: not restoring %s",
+			   boot->restore);
+	else if (boot->restore[0]) {
+		r = boot_device(boot, "restore", boot->restore, restore,
+				sizeof(restore));
+		if (r < 0)
+			return fall_back(boot, root, "its saved store is missing",
+					 r, newroot);
+		opts.restore = restore;
+	}
 	r = rosnap_create(boot->ctx, root, &opts, NULL);
 	if (r < 0)
 		return fall_back(boot, root, strerror(-r), r, newroot);
@@ -461,7 +558,9 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		 boot->name);
 	*newroot = boot->newroot;
 	log_notice(boot->ctx, "protecting the root filesystem %s: its changes "
-		   "go to RAM (%s)", root, boot->newroot);
+		   "go to RAM (%s)%s%s", root, boot->newroot,
+		   opts.restore ? ", restored from " : "",
+		   opts.restore ? opts.restore : "");
 	return 0;
 }
 
@@ -615,26 +714,37 @@ static int write_unit(struct rosnap_ctx *ctx, const char *dir,
  * that never comes delays the boot by the device's timeout, then rosnap
  * boot warns and goes on, as the other boot paths do.
  */
-static void journal_order(const struct rosnap_boot *boot, char *buf, size_t len)
+static void device_order(const struct rosnap_boot *boot, const char *key,
+			 const char *spec, char *buf, size_t len)
 {
 	char dev[512], esc[1024];
+	size_t used = strlen(buf);
 
-	buf[0] = '\0';
-	if (!boot->journal[0])
+	if (!spec[0])
 		return;
-	if (boot_root_path(boot->journal, dev, sizeof(dev)) < 0 ||
+	if (boot_root_path(spec, dev, sizeof(dev)) < 0 ||
 	    unit_path_escape(dev, esc, sizeof(esc)) < 0) {
-		log_warn(boot->ctx, "journal=%s is not a device path or tag a "
-			 "systemd initrd can wait for; the journal is looked "
-			 "for without waiting", boot->journal);
+		log_warn(boot->ctx, "%s=%s is not a device path or tag a systemd "
+			 "initrd can wait for; it is looked for without waiting",
+			 key, spec);
 		return;
 	}
-	snprintf(buf, len, "Wants=%s.device\nAfter=%s.device\n", esc, esc);
+	snprintf(buf + used, len - used, "Wants=%s.device\nAfter=%s.device\n",
+		 esc, esc);
+}
+
+/* The same for every device the root's protection reads besides root. */
+static void journal_order(const struct rosnap_boot *boot, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	device_order(boot, "journal", boot->journal, buf, len);
+	device_order(boot, "store", boot->store, buf, len);
+	device_order(boot, "restore", boot->restore, buf, len);
 }
 
 _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 {
-	char dev[512], esc[1024], arg[1024], text[8192], sub[1200], jorder[2100];
+	char dev[512], esc[1024], arg[1024], text[12288], sub[1200], jorder[6300];
 	const char *fsck;
 	int r;
 

@@ -639,6 +639,9 @@ struct rosnap_boot {
 	char compression[32];
 	enum rosnap_fallback fallback;
 	char journal[256];
+	char store[256];         /* a store on disk for the root, or "" */
+	char restore[256];       /* a saved RAM store to start from, or "" */
+	bool reset;              /* rosnap.reset: start the store afresh */
 	char root[512];          /* as long as a parameter may be here */
 	unsigned warn, critical;
 	uint64_t min_free, grow_by, grow_max;

@@ -372,11 +372,50 @@ static void generator_journal(void **state)
 	assert_null(strstr(text, "Requires=dev-vdc"));
 }
 
+/*
+ * The root's store on disk: store=, restore= (devices, as journal=),
+ * and rosnap.reset, a bare word of the command line for one boot only.
+ * The generated service waits for the store's device too.
+ */
+static void store_settings(void **state)
+{
+	struct rosnap_boot *b;
+	char text[4096];
+	int c = -1, f = -1;
+
+	(void)state;
+	b = boot_from(NULL, "root=/dev/vda rosnap rosnap.store=LABEL=keep "
+		      "rosnap.reset", NULL, &c);
+	assert_int_equal(c, 0);
+	assert_string_equal(b->store, "LABEL=keep");
+	assert_true(b->reset);
+	rosnap_boot_unref(b);
+	b = boot_from("enable=yes\nrestore=/dev/vdd\n", "root=/dev/vda", &f, &c);
+	assert_int_equal(f, 0);
+	assert_int_equal(c, 0);
+	assert_string_equal(b->restore, "/dev/vdd");
+	assert_false(b->reset);
+	rosnap_boot_unref(b);
+	/* Like journal=: a device, never a relative path or a shell word. */
+	b = boot_from(NULL, "root=/dev/vda rosnap rosnap.store=relative "
+		      "rosnap.restore=`id`", NULL, &c);
+	assert_int_equal(c, 2);
+	rosnap_boot_unref(b);
+	/* reset belongs to one boot: the file does not take it. */
+	b = boot_from("enable=yes\nreset=yes\n", "root=/dev/vda", &f, &c);
+	assert_int_equal(f, 1);
+	rosnap_boot_unref(b);
+	generated_service("root=/dev/vda rosnap rosnap.store=/dev/vdc", text,
+			  sizeof(text));
+	assert_non_null(strstr(text, "Wants=dev-vdc.device\nAfter=dev-vdc.device\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(cmdline_settings),
+		cmocka_unit_test(store_settings),
 		cmocka_unit_test(switches),
 		cmocka_unit_test(cmdline_problems),
 		cmocka_unit_test(quoting),

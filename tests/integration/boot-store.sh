@@ -1,0 +1,89 @@
+#!/bin/sh
+# The root's changes kept on disk across boots, as the initramfs runs
+# "rosnap boot": rosnap.store= makes a store on a blank device, attaches
+# it at the next boot with the changes, rosnap.reset drops them; a root
+# written since falls back as configured, never attaches anyway; a
+# device with other data is not taken.  rosnap.restore= starts from a
+# saved RAM store.
+# modes: plain
+. /tests/lib.sh
+on_exit 'remove_all; blockdev --setrw /dev/vdc 2>/dev/null'
+
+# What systemd-shutdown does to the root's devices at power-off: removed
+# with no word to rosnap (the store's header still says "attached").
+power_off() {
+	for n in rosnap-root rosnap-root-cow; do dmsetup remove "$n" || fail "dmsetup remove $n"; done
+	blockdev --setrw /dev/vdc
+	# RAM is gone at power-off: a RAM store's zram device too.
+	for z in /sys/block/zram*; do
+		[ -e "$z" ] && [ "${z##*/}" != zram0 ] || continue
+		echo 1 >"$z/reset" && echo "${z##*/zram}" >/sys/class/zram-control/hot_remove
+	done
+}
+
+boot_with() { # CMDLINE-WORDS...
+	echo "root=/dev/vdc rosnap $*" >/tmp/cmdline
+	rc=0
+	rosnap boot --config /dev/null --cmdline /tmp/cmdline >/tmp/out 2>/tmp/err || rc=$?
+	cat /tmp/err
+}
+
+mkfs_on /dev/vdc ext4 -b 4096
+wipe /dev/vdd
+mkdir -p /mnt/r
+
+step "first boot: a store is made on the blank device"
+boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(cat /tmp/out)" /dev/mapper/rosnap-root "the root to mount"
+assert_eq "$(json_value rosnap-root store)" /dev/vdd "store"
+mount /dev/mapper/rosnap-root /mnt/r && echo "kept" >/mnt/r/kept && umount /mnt/r
+want=$(sum_of /dev/mapper/rosnap-root)
+power_off
+
+step "second boot: the changes are back"
+boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+grep -q "kept in /dev/vdd, as before" /tmp/err || fail "no word of the kept changes"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root after a reboot"
+power_off
+
+step "rosnap.reset drops them"
+boot_with rosnap.store=/dev/vdd rosnap.reset rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$(sum_of /dev/vdc)" "the root after a reset"
+mount /dev/mapper/rosnap-root /mnt/r && echo "kept" >/mnt/r/kept && umount /mnt/r
+want=$(sum_of /dev/mapper/rosnap-root)
+power_off
+
+step "a root written since falls back, and the store stays"
+mount /dev/vdc /mnt/r && echo "past rosnap" >/mnt/r/past && umount /mnt/r
+boot_with rosnap.store=/dev/vdd rosnap.fallback=ro
+[ $rc -eq 0 ] || fail "the fallback failed"
+assert_eq "$(cat /tmp/out)" /dev/vdc "the root to mount after the fallback"
+assert_eq "$(blockdev --getro /dev/vdc)" 1 "the root read-only after the fallback"
+grep -q "was written since" /tmp/err || fail "no reason given"
+assert_eq "$(rosnap list)" "" "devices after the fallback"
+assert_eq "$(head -c 7 /dev/vdd)" ROSNAPS "the store after the fallback"
+blockdev --setrw /dev/vdc
+
+step "a device with other data is not taken"
+mkfs_on /dev/vdd ext4 -b 4096
+boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
+[ $rc -ne 0 ] || fail "the boot took a device with a filesystem"
+grep -q "holds ext4 data" /tmp/err || fail "no reason given"
+assert_eq "$(blkid -o value -s TYPE /dev/vdd)" ext4 "the other data"
+
+step "rosnap.restore starts from a saved RAM store"
+wipe /dev/vdd
+boot_with rosnap.ram=32M rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+mount /dev/mapper/rosnap-root /mnt/r && echo "saved" >/mnt/r/saved && umount /mnt/r
+want=$(sum_of /dev/mapper/rosnap-root)
+rosnap save rosnap-root /dev/vdd || fail "save"
+power_off
+boot_with rosnap.restore=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root restored"
+assert_eq "$(json_value rosnap-root backend)" zram "backend"
+rosnap remove rosnap-root
