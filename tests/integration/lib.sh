@@ -67,37 +67,38 @@ sum_of() {
 # is not a change (loop0-7 and zram0 come with theirs).
 kernel_state() {
 	# Shell builtins only, no cat: bad-input runs this twice per case,
-	# and every process costs under emulation.
+	# and every process costs under emulation.  Its variables are ks_*:
+	# a function's variables are the caller's too.
 	for d in /sys/block/dm-*; do
 		[ -e "$d/dm/name" ] || continue
-		read -r n <"$d/dm/name" || n=
-		read -r u <"$d/dm/uuid" || u=
-		echo "dm device: $n $u"
+		read -r ks_name <"$d/dm/name" || ks_name=
+		read -r ks_uuid <"$d/dm/uuid" || ks_uuid=
+		echo "dm device: $ks_name $ks_uuid"
 	done
 	for z in /sys/block/zram*; do
 		[ -e "$z" ] || continue
-		read -r size <"$z/disksize" || size=
-		if [ "${z##*/}" != zram0 ] || [ "$size" != 0 ]; then
-			echo "zram device: ${z##*/} disksize $size"
+		read -r ks_size <"$z/disksize" || ks_size=
+		if [ "${z##*/}" != zram0 ] || [ "$ks_size" != 0 ]; then
+			echo "zram device: ${z##*/} disksize $ks_size"
 		fi
 	done
 	for l in /sys/block/loop*; do
 		[ -e "$l/loop/backing_file" ] || continue
-		read -r f <"$l/loop/backing_file" || f=
-		echo "loop device: ${l##*/} $f"
+		read -r ks_file <"$l/loop/backing_file" || ks_file=
+		echo "loop device: ${l##*/} $ks_file"
 	done
 	for r in /sys/block/ram*; do
 		[ -e "$r" ] && echo "brd device: ${r##*/}"
 	done
 	for b in /sys/block/vd*/ro /sys/block/vd*/vd*/ro; do
 		[ -e "$b" ] || continue
-		read -r ro <"$b" || ro=
-		[ "$ro" = 0 ] || echo "read-only: $b"
+		read -r ks_ro <"$b" || ks_ro=
+		[ "$ks_ro" = 0 ] || echo "read-only: $b"
 	done
-	while read -r dev mnt rest; do
-		case $mnt in /proc | /sys* | /dev* | /run | /tmp) continue ;; esac
-		case "$dev $mnt" in "rootfs "* | "none /") continue ;; esac
-		echo "mounted: $dev $mnt $rest"
+	while read -r ks_dev ks_mnt ks_rest; do
+		case $ks_mnt in /proc | /sys* | /dev* | /run | /tmp) continue ;; esac
+		case "$ks_dev $ks_mnt" in "rootfs "* | "none /") continue ;; esac
+		echo "mounted: $ks_dev $ks_mnt $ks_rest"
 	done </proc/mounts
 	return 0
 }
