@@ -414,9 +414,11 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 			   const char **newroot)
 {
 	struct rosnap_create_opts opts = { .name = boot->name };
-	unsigned char head[8] = { 0 };
-	char path[PATH_MAX];
-	bool has_store;
+	unsigned char head[STORE_HEADER_BYTES] = { 0 };
+	char path[PATH_MAX], why[256];
+	struct store_header h;
+	bool has_store, reset = boot->reset;
+	struct origin o;
 	int fd, r;
 
 	r = boot_device(boot, "store", boot->store, path, sizeof(path));
@@ -428,7 +430,26 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 		    store_has_magic(head);
 	if (fd >= 0)
 		close(fd);
-	if (has_store && !boot->reset) {
+	if (reset && has_store && store_decode(head, &h, NULL) == 0) {
+		/* A half-merged root must get the rest, reset or not. */
+		if (h.state == STORE_MERGING) {
+			log_notice(boot->ctx, "rosnap.reset ignored: a merge from %s "
+				   "was cut short and must be finished", path);
+			reset = false;
+		} else if (origin_open(boot->ctx, root, &o) == 0) {
+			const char *d = origin_differs(&o, &(const struct origin_id){
+				h.origin_size, h.origin_uuid, h.origin_ptuuid,
+				h.origin_partuuid }, "the store's origin", why,
+				sizeof(why));
+
+			origin_close(boot->ctx, &o, true);
+			if (d)
+				return fall_back(boot, root, "rosnap.reset: the store "
+						 "holds another disk's changes, which "
+						 "are not dropped", -EINVAL, newroot);
+		}
+	}
+	if (has_store && !reset) {
 		r = rosnap_attach(boot->ctx, root, path, boot->name, 0, NULL);
 		if (r < 0)
 			return fall_back(boot, root, "its store could not be "

@@ -597,6 +597,11 @@ int journal_copy_store(struct rosnap_ctx *ctx, const struct rosnap_device *d,
 	r = snapshot_status_parse(status, &st);
 	if (r < 0)
 		return r;
+	if (st.invalid || st.merge_failed) {
+		log_err(ctx, "the store of %s is %s: there is nothing sound to "
+			"copy", d->name, st.invalid ? "invalid" : "in a failed merge");
+		return -EINVAL;
+	}
 	if (st.allocated == 0)
 		st.allocated = d->cow.bytes / SECTOR_SIZE;
 	/*

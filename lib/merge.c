@@ -555,7 +555,7 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		if (ofd >= 0)
 			blkdev_set_ro(ofd, false);
 		/* Still merging (done, but not switched): say so again. */
-		if (st.fd >= 0 && st.h.state != STORE_MERGING) {
+		if (st.fd >= 0 && (unprotect || st.h.state != STORE_MERGING)) {
 			st.h.state = STORE_MERGING;
 			store_write_header(ctx, &st);
 		}

@@ -37,36 +37,65 @@ static int save_frozen(struct rosnap_ctx *ctx, void *data)
 	return journal_copy_store(ctx, sf->d, sf->j, NULL, NULL, &sf->written);
 }
 
-/* May the save write PATH?  A save of the same origin is replaced. */
+/*
+ * May the save write PATH?  An earlier save of the same device and
+ * origin is replaced; anything else only when told.  A file that a loop
+ * device reads (a disk image, a store) never.
+ */
 static int check_target(struct rosnap_ctx *ctx, const char *path,
-			bool overwrite, bool *replace)
+			const struct rosnap_device *d, const struct origin *o,
+			uint64_t need, bool overwrite, bool *replace)
 {
 	unsigned char buf[STORE_HEADER_BYTES];
 	struct store_header h;
+	char loopname[64], why[256];
 	struct stat st;
+	uint64_t size;
 	ssize_t n;
 	int fd;
 
 	*replace = false;
 	if (lstat(path, &st) < 0)
 		return 0;
+	/* /dev/disk/by-... links lead to devices: follow those only. */
+	if (S_ISLNK(st.st_mode) && (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))) {
+		log_err(ctx, "%s is a symbolic link; give the file it leads to",
+			path);
+		return -EINVAL;
+	}
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		log_err(ctx, "%s is not a file or a block device", path);
 		return -EINVAL;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (S_ISREG(st.st_mode) &&
+	    image_in_loop(ctx, &st, loopname, sizeof(loopname))) {
+		log_err(ctx, "%s is in use: /dev/%s reads it", path, loopname);
+		return -EBUSY;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	n = pread(fd, buf, sizeof(buf), 0);
+	/* A device too small is refused before anything is written to it. */
+	if (S_ISBLK(st.st_mode) && blkdev_size(fd, &size) == 0 && size < need) {
+		close(fd);
+		rosnap_format_size(need, why, sizeof(why));
+		log_err(ctx, "%s is too small for the store of %s: it needs %s",
+			path, d->name, why);
+		return -ENOSPC;
+	}
 	close(fd);
 	if (n == (ssize_t)sizeof(buf) && store_decode(buf, &h, NULL) == 0 &&
-	    h.state == STORE_SAVED) {
+	    h.state == STORE_SAVED && strcmp(h.name, d->name) == 0 &&
+	    !origin_differs(o, &(const struct origin_id){ h.origin_size,
+			h.origin_uuid, h.origin_ptuuid, h.origin_partuuid },
+			"", why, sizeof(why))) {
 		*replace = true;
 		return 0;
 	}
-	if (S_ISREG(st.st_mode) && !overwrite) {
-		log_err(ctx, "%s exists and is not a saved store; --overwrite "
-			"replaces it", path);
+	if (!overwrite && (S_ISREG(st.st_mode) || store_has_magic(buf))) {
+		log_err(ctx, "%s exists and is not a save of %s; --overwrite "
+			"replaces it", path, d->name);
 		return -EEXIST;
 	}
 	return 0;
@@ -101,21 +130,27 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	}
 	r = place_check(ctx, "saved store", path, d->origin_devnum, d->devnum,
 			d->name);
-	if (r == 0)
-		r = check_target(ctx, path, overwrite, &replace);
 	if (r < 0)
 		return r;
-	file = !(stat(path, &sb) == 0 && S_ISBLK(sb.st_mode));
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (file && lstat(tmp, &sb) == 0) {
-		log_err(ctx, "%s exists: a save cut short left it; remove it, then "
-			"save again", tmp);
-		return -EEXIST;
-	}
 	r = origin_open_devnum(ctx, d->origin_devnum, &o);
 	if (r < 0)
 		return r;
+	r = check_target(ctx, path, d, &o,
+			 STORE_HEADER_BYTES + d->cow.bytes + chunk, overwrite,
+			 &replace);
+	if (r < 0)
+		goto out;
+	file = !(stat(path, &sb) == 0 && S_ISBLK(sb.st_mode));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) >= sizeof(tmp)) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
+	if (file && lstat(tmp, &sb) == 0) {
+		log_err(ctx, "%s exists: a save cut short left it; remove it, then "
+			"save again", tmp);
+		r = -EEXIST;
+		goto out;
+	}
 	/* Room for the whole store and the zeroed chunk that ends it. */
 	r = store_make(ctx, file ? tmp : path,
 		       file ? d->cow.bytes + chunk : 0,

@@ -676,6 +676,12 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 		store_close(&st);
 		return r;
 	}
+	if (st.h.state == STORE_SAVED) {
+		log_err(ctx, "%s is a saved RAM store: 'rosnap create %s --restore "
+			"%s' starts from it", path, spec, path);
+		r = -EINVAL;
+		goto out;
+	}
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");
 	if (!name[0])

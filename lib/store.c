@@ -294,6 +294,9 @@ int store_set_state(struct rosnap_ctx *ctx, struct store *s,
 		if (r < 0)
 			return r;
 	}
+	/* Only a saved copy says how much was copied. */
+	if (state != STORE_SAVED)
+		s->h.saved_bytes = 0;
 	s->h.state = state;
 	return store_write_header(ctx, s);
 }
@@ -462,6 +465,14 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 	r = read_head(s, buf);
 	if (r < 0)
 		return r;
+	/* Half an origin's changes: never dropped, whatever the flags. */
+	if (store_decode(buf, &h, NULL) == 0 && h.state == STORE_MERGING) {
+		log_err(ctx, "%s holds the store of a merge into %s that was cut "
+			"short: that origin is half merged; 'rosnap attach %s "
+			"--store %s' finishes the merge", s->path, h.origin_path,
+			h.origin_path, s->path);
+		return -EBUSY;
+	}
 	if (store_has_magic(buf)) {
 		if (overwrite)
 			return 0;

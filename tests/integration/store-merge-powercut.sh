@@ -43,6 +43,10 @@ case $ROSNAP_TEST_BOOT in
 	mount /dev/vdb /mnt/sd || fail "mount the store's disk"
 	[ "$(sum_of /dev/vdc)" != "$(cat /mnt/sd/expected)" ] ||
 		fail "the origin was fully merged before the cut: nothing to test"
+	step "the store of a cut merge is never dropped"
+	mkfs_on /dev/vdd ext4 -b 4096
+	unchanged expect_fail 4 "$s holds the store of a merge into .* that was cut short" \
+		rosnap create /dev/vdd --name other --store "$s" --overwrite
 	step "attach finishes the merge"
 	rosnap attach /dev/vdc --store "$s" >/dev/null || fail "attach"
 	assert_eq "$(json_value pm state)" active "state after attach"

@@ -33,11 +33,17 @@ case $ROSNAP_TEST_BOOT in
 	step "save, quiet"
 	umount /mnt/sv
 	echo "not a save" >/mnt/sd/other
-	unchanged expect_fail 4 "/mnt/sd/other exists and is not a saved store; --overwrite" \
+	unchanged expect_fail 4 "/mnt/sd/other exists and is not a save of sv; --overwrite" \
 		rosnap save sv /mnt/sd/other
 	unchanged expect_fail 2 "saved store /tmp/saved would be in RAM" rosnap save sv /tmp/saved
 	rosnap save sv /mnt/sd/saved || fail "save"
 	rosnap save sv /mnt/sd/saved || fail "save again over the first save"
+	# Another device's save is not replaced without being told.
+	mkfs_on /dev/vdd ext4 -b 4096
+	rosnap create /dev/vdd --name sv2 --ram 16M >/dev/null || fail "create sv2"
+	unchanged expect_fail 4 "/mnt/sd/saved exists and is not a save of sv2; --overwrite" \
+		rosnap save sv2 /mnt/sd/saved
+	rosnap remove sv2 >/dev/null
 	[ ! -e /mnt/sd/saved.new ] || fail "save left its temporary file"
 	sum_of /dev/mapper/sv >/mnt/sd/sum
 	sync
@@ -53,6 +59,10 @@ case $ROSNAP_TEST_BOOT in
 	umount /mnt/sv
 	e2fsck -fn /dev/mapper/sv >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck of the restored device"; }
 	rosnap remove sv >/dev/null
+
+	step "a save is restored, not attached"
+	unchanged expect_fail 2 "/mnt/sd/saved is a saved RAM store: 'rosnap create /dev/vdc --restore /mnt/sd/saved'" \
+		rosnap attach /dev/vdc --store /mnt/sd/saved
 
 	step "restore: identical"
 	rosnap create /dev/vdc --name sv --restore /mnt/sd/saved >/dev/null || fail "restore"
