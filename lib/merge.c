@@ -209,16 +209,20 @@ static int merge_start_frozen(struct rosnap_ctx *ctx, void *data)
 	return r;
 }
 
-/* Does name's live table merge from the layer m? */
-static bool merge_is_live(struct rosnap_ctx *ctx, const char *name,
-			  const struct cow *m)
+/*
+ * Does name's live table use the layer c (merging from it, if merging)?
+ * After a failed transition: the kernel may have switched all the same.
+ */
+static bool store_is_live(struct rosnap_ctx *ctx, const char *name,
+			  const struct cow *c, bool merging)
 {
 	struct rosnap_device *cur;
 	bool live;
 
-	if (!m->have_dm || device_read(ctx, name, &cur) < 0)
+	if (!c->have_dm || device_read(ctx, name, &cur) < 0)
 		return false;
-	live = cur->state == ROSNAP_STATE_MERGING && cur->cow.devnum == m->devnum;
+	live = cur->cow.devnum == c->devnum &&
+	       (!merging || cur->state == ROSNAP_STATE_MERGING);
 	rosnap_device_unref(cur);
 	return live;
 }
@@ -340,7 +344,7 @@ fail:
 	 * marked "copying" first so that, should removing it fail, nothing
 	 * ever replays it.
 	 */
-	live = merge_is_live(ctx, d->name, &m);
+	live = store_is_live(ctx, d->name, &m, true);
 	if (!live)
 		cow_destroy(ctx, &m);
 	if (ofd >= 0) {
@@ -476,20 +480,6 @@ static int merge_end_frozen(struct rosnap_ctx *ctx, void *data)
 			  me->fresh, me->d->chunk_bytes);
 }
 
-/* Does name's live table use the store fresh? */
-static bool fresh_is_live(struct rosnap_ctx *ctx, const char *name,
-			  const struct cow *fresh)
-{
-	struct rosnap_device *cur;
-	bool live;
-
-	if (!fresh->have_dm || device_read(ctx, name, &cur) < 0)
-		return false;
-	live = cur->cow.devnum == fresh->devnum;
-	rosnap_device_unref(cur);
-	return live;
-}
-
 int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 {
 	bool unprotect = d->cow.id.flags & UUID_F_UNPROTECT;
@@ -545,7 +535,7 @@ int merge_finish(struct rosnap_ctx *ctx, struct rosnap_device *d)
 		.data = &(struct merge_end){ d, ofd, unprotect, fresh.devnum,
 					     st.fd >= 0 ? &st : NULL },
 	});
-	if (r < 0 && fresh_is_live(ctx, d->name, &fresh)) {
+	if (r < 0 && store_is_live(ctx, d->name, &fresh, false)) {
 		/* The kernel switched and then failed its resume: done. */
 		log_warn(ctx, "%s switched to its new table nonetheless",
 			 d->name);
