@@ -201,6 +201,15 @@ writer() { # FILE STOPFILE
 	sync "$1"
 }
 
+# Wait until the writer (pid PID) has written 20 lines into FILE, so that
+# what follows happens under a writer: wait_written FILE PID
+wait_written() {
+	until [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge 20 ]; do
+		kill -0 "$2" 2>/dev/null || fail "the writer of $1 stopped"
+		sleep 0.1
+	done
+}
+
 # Checksums of every file under DIR, sorted, for comparing trees.
 tree_sums() {
 	(cd "$1" && find . -type f ! -name lost+found -exec md5sum {} + | sort -k2)

@@ -62,7 +62,7 @@ case $ROSNAP_TEST_BOOT in
 	cp /tmp/sums /mnt/sd/synced.sums
 	sync
 	writer /mnt/ps/busy /tmp/stop &
-	sleep 1
+	wait_written /mnt/ps/busy $!
 	powercut
 	;;
 2)

@@ -22,7 +22,7 @@ case $ROSNAP_TEST_BOOT in
 
 	step "save under a writer"
 	writer /mnt/sv/busy /tmp/stop &
-	sleep 1
+	wait_written /mnt/sv/busy $!
 	rosnap save sv /mnt/sd/busy.saved || fail "save under a writer"
 	touch /tmp/stop
 	wait
