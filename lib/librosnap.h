@@ -208,8 +208,10 @@ int rosnap_detach(struct rosnap_ctx *ctx, const char *name);
  * whole then renamed over path; or a block device), with the origin's
  * identity and fingerprint, for rosnap_create() with restore.  The device
  * is suspended (its filesystem frozen) only while what changed since a
- * first copy is copied again.  A previous save at path is replaced;
- * other data only with ROSNAP_SAVE_OVERWRITE (else -EEXIST).
+ * first copy is copied again.  A previous save of the same device and
+ * origin at path is replaced; anything else only with
+ * ROSNAP_SAVE_OVERWRITE (else -EEXIST); a file a loop device reads never
+ * (-EBUSY).
  * Returns 0, -ENODEV, -EINVAL (a store on disk, not active, a bad place),
  * -EBUSY (merging), -EEXIST, -ENOSPC, -EIO.
  */
