@@ -4,6 +4,7 @@
 # naming the problem, and leaves the kernel exactly as before.  Every
 # case runs; the failures are listed together.
 # modes: plain udev
+# cost: 90
 # timeout: 900
 . /tests/lib.sh
 on_exit 'leave; remove_all; umount /mnt/m /mnt/p1 2>/dev/null; dmsetup remove slowvda 2>/dev/null'
@@ -81,6 +82,7 @@ leave() {
 	squatters) dmsetup remove x-cow squat ;;
 	invalid) rosnap remove inv || fail "remove inv" ;;
 	merging)
+		fast_disk slowvda
 		wait_state slow active 300
 		rosnap remove slow || fail "remove slow"
 		dmsetup remove slowvda

@@ -4,8 +4,10 @@
 # it at the next boot with the changes, rosnap.reset drops them; a root
 # written since falls back as configured, never attaches anyway; a
 # device with other data is not taken.  rosnap.restore= starts from a
-# saved RAM store.
+# saved RAM store; with rosnap.save=, "rosnap boot --save" (a clean
+# shutdown) saves it and the next boot restores it.
 # modes: plain
+# cost: 90
 . /tests/lib.sh
 on_exit 'remove_all; blockdev --setrw /dev/vdc 2>/dev/null'
 

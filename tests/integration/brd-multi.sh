@@ -4,6 +4,7 @@
 # loaded with small devices is used within its size (on a ramdisk of
 # rosnap's own), refused beyond it, and never unloaded by rosnap.
 # modes: plain udev
+# cost: 26
 . /tests/lib.sh
 on_exit 'remove_all; rmmod brd 2>/dev/null'
 

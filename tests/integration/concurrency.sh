@@ -4,6 +4,7 @@
 # "list" while devices come and go never fail oddly or crash; nothing
 # leaks.  (The lock is /run/rosnap/lock, rosnap(8) CONCURRENCY.)
 # modes: plain udev
+# cost: 109
 # timeout: 900
 # cpus: 2
 . /tests/lib.sh

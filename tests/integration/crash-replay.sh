@@ -12,6 +12,7 @@
 # make check replays a sample of the states; make crash
 # (ROSNAP_TEST_EXHAUSTIVE=1) replays them all.
 # modes: plain
+# cost: 75
 # timeout: 900
 # timeout-exhaustive: 7200
 . /tests/lib.sh

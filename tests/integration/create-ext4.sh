@@ -3,6 +3,7 @@
 # origin byte-identical; the kernel's and rosnap's figures agree with what
 # was written; remove leaves nothing behind.
 # modes: plain udev
+# cost: 43
 . /tests/lib.sh
 on_exit remove_all
 

@@ -6,6 +6,7 @@
 # made (in no table yet), after the store's layer, after the origin is
 # made read-only.
 # modes: plain
+# cost: 16
 . /tests/lib.sh
 on_exit 'rm -f /run/pause; remove_all'
 [ "${ROSNAP_TEST_SAN:-0}" = 1 ] || skip "needs the test build with its pause points (build-san)"

@@ -3,6 +3,7 @@
 # sectors on zram; both mount, take writes, and leave the origin intact;
 # the filesystem on the snapshot checks clean.
 # modes: plain
+# cost: 47
 . /tests/lib.sh
 on_exit remove_all
 mkdir -p /mnt/x

@@ -3,6 +3,7 @@
 # pristine origin again, same name and size, empty store.  --remove
 # removes it.
 # modes: plain udev
+# cost: 28
 . /tests/lib.sh
 on_exit remove_all
 

@@ -6,6 +6,7 @@
 # a journaled merge whose origin fails writes half-way is "merge-failed",
 # and "rosnap merge" finishes it once the fault is gone.
 # modes: plain udev
+# cost: 42
 # timeout: 900
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove forig 2>/dev/null'

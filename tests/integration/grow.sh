@@ -4,6 +4,7 @@
 # new size and parts, the extra RAM devices go with the device; bad sizes,
 # a merging device and a missing one are refused with nothing changed.
 # modes: plain udev
+# cost: 35
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null'
 
@@ -54,5 +55,6 @@ rosnap merge gm --no-wait 2>/dev/null || fail "merge"
 assert_eq "$(json_value gm state)" merging "the state after merge --no-wait"
 unchanged expect_fail 4 "gm is merging; only an active store grows" rosnap grow gm --by 8M
 assert_eq "$(json_value gm cow_size_bytes)" $((8 << 20)) "the store's size after the refusal"
+fast_disk slowvdc
 wait_state gm active 300
 rosnap remove gm || fail "remove gm"

@@ -275,6 +275,13 @@ slow_disk() {
 	dmsetup mknodes "$2"
 }
 
+# The slow disk NAME made fast (a plain linear map of its disk), for a
+# test done with the merge on it that must only wait for its end.
+fast_disk() { # NAME
+	set -- "$1" "$(dmsetup table "$1" | awk '{ print $4; exit }')"
+	dm_swap_table "$1" "0 $(blockdev --getsz "/dev/mapper/$1") linear $2 0"
+}
+
 # Start "rosnap monitor ARGS..." with a hook that logs each call to
 # /tmp/hook.log as "LEVEL PREVIOUS NAME STATE PERCENT DEVICE" (DEVICE
 # "none" when unset); its log in /tmp/mon.log, its pid in $mon.

@@ -5,6 +5,7 @@
 # its changes, the origin unchanged and read-only, the journal gone.  A
 # signal held back by the lock must not wait for the merge to run.
 # modes: plain
+# cost: 49
 . /tests/lib.sh
 on_exit 'rm -f /run/pause; remove_all'
 [ "${ROSNAP_TEST_SAN:-0}" = 1 ] || skip "needs the test build with its pause points (build-san)"

@@ -5,6 +5,7 @@
 # while status said "merging 100%".  The next rosnap command finishes the
 # merge: the device protects the origin again, and writes go to RAM.
 # modes: plain udev
+# cost: 58
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null'
 

@@ -2,6 +2,7 @@
 # A snapshot the kernel invalidated (an I/O error on its store) is not
 # merged, with an explanation; discard starts it afresh; remove works.
 # modes: plain
+# cost: 19
 . /tests/lib.sh
 on_exit remove_all
 

@@ -6,6 +6,7 @@
 # a tmpfs), or already existing are
 # refused with nothing changed.
 # modes: plain udev
+# cost: 57
 . /tests/lib.sh
 on_exit 'touch /tmp/stop; remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/jd 2>/dev/null'
 

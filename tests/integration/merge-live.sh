@@ -4,6 +4,7 @@
 # device protects the origin again with an empty store (writes no longer
 # reach the origin), and the origin alone holds every change, fsck-clean.
 # modes: plain udev
+# cost: 34
 . /tests/lib.sh
 on_exit 'touch /tmp/stop; remove_all'
 

@@ -3,6 +3,7 @@
 # until a background process finishes the merge; a second "merge" waits
 # for the one in progress.
 # modes: plain udev
+# cost: 46
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvda 2>/dev/null'
 

@@ -2,6 +2,7 @@
 # A full store (PO): writes fail, reads work, state "overflow"; it still
 # merges, and the origin then holds exactly what the device showed.
 # modes: plain
+# cost: 15
 . /tests/lib.sh
 on_exit remove_all
 

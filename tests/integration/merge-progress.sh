@@ -4,6 +4,7 @@
 # with stderr not a terminal, no bar at all.  A journaled merge first
 # draws a bar of its own for the copy of the store into the journal.
 # modes: plain
+# cost: 65
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvdd 2>/dev/null'
 

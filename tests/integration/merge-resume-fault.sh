@@ -6,6 +6,7 @@
 # "rosnap merge" then waits for that merge and ends it, the origin equal
 # to what the device showed.
 # modes: plain
+# cost: 18
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/jd 2>/dev/null'
 [ "${ROSNAP_TEST_SAN:-0}" = 1 ] || skip "needs the test build with its fault injection (build-san)"

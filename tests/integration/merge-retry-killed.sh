@@ -5,6 +5,7 @@
 # merged: the next command must merge on, never treat the rest as changes
 # to keep, discard or protect.  Uses the test build's pause points.
 # modes: plain
+# cost: 17
 # timeout: 900
 . /tests/lib.sh
 on_exit 'rm -f /run/pause; remove_all; dmsetup remove forig 2>/dev/null'

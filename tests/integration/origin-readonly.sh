@@ -3,6 +3,7 @@
 # fails.  remove restores the flag the origin had before: writable stays
 # writable, read-only stays read-only.
 # modes: plain udev
+# cost: 21
 . /tests/lib.sh
 on_exit remove_all
 

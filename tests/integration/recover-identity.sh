@@ -5,6 +5,7 @@
 # sticks) is refused.  A journal of raw data records no UUID at all: it
 # is not applied to whatever is at its path unless --origin names it.
 # modes: plain
+# cost: 70
 # timeout: 900
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/j 2>/dev/null; dmsetup remove slowvdc 2>/dev/null'
@@ -28,6 +29,7 @@ journal_of_merge() { # COPY
 	sync
 	rosnap merge id --journal /mnt/j/journal --no-wait 2>/dev/null || fail "merge"
 	cp /mnt/j/journal "/mnt/j/$1" || fail "copy the journal"
+	fast_disk slowvdc
 	rosnap merge id 2>/dev/null || fail "the merge did not end"
 	rosnap remove id || fail "remove"
 }

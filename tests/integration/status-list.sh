@@ -2,6 +2,7 @@
 # status and list: by name and by every path; JSON with numbers; empty
 # lists; several devices sorted by name.
 # modes: plain udev
+# cost: 15
 . /tests/lib.sh
 on_exit remove_all
 

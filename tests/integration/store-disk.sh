@@ -5,6 +5,7 @@
 # change, and attach works again after it.  Attach refuses, changing
 # nothing, an origin written since, another origin, and a damaged header.
 # modes: plain
+# cost: 125
 # boots: 2
 . /tests/lib.sh
 on_exit 'touch /tmp/stop; rm -f /run/pause; remove_all; umount /mnt/sd 2>/dev/null'

@@ -5,6 +5,7 @@
 # change, fsck-clean; the device protects it again and can be kept and
 # attached once more.
 # modes: plain
+# cost: 30
 # boots: 2
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null; umount /mnt/sd 2>/dev/null'

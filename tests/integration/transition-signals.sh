@@ -12,6 +12,7 @@
 # make signals (ROSNAP_TEST_EXHAUSTIVE=1) tries every signal at every step
 # of every verb (60 cases).
 # modes: plain
+# cost: 182
 # timeout: 900
 # timeout-exhaustive: 3600
 . /tests/lib.sh

@@ -3,6 +3,7 @@
 # uninitialised memory, no leak.  (The release build: AddressSanitizer,
 # in the other mode, does not run under valgrind.)
 # modes: udev
+# cost: 111
 # timeout: 1500
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/v 2>/dev/null'
