@@ -430,7 +430,7 @@ static int journal_room(struct rosnap_ctx *ctx, const struct journal *j,
 	if (bytes + end <= j->size)
 		return 0;
 	rosnap_format_size(JOURNAL_HEADER_BYTES + bytes + end, need, sizeof(need));
-	log_err(ctx, "journal %s is too small: the copy needs %s", j->path, need);
+	log_err(ctx, "%s is too small: the copy needs %s", j->path, need);
 	return -ENOSPC;
 }
 

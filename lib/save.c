@@ -135,8 +135,11 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	r = origin_open_devnum(ctx, d->origin_devnum, &o);
 	if (r < 0)
 		return r;
+	/* A file is sparse; a device needs room for what the store holds
+	 * now (its capacity is recorded, not copied).  What it holds may
+	 * grow during the copy: the copy checks as it goes. */
 	r = check_target(ctx, path, d, &o,
-			 STORE_HEADER_BYTES + d->cow.bytes + chunk, overwrite,
+			 STORE_HEADER_BYTES + d->cow_used + chunk, overwrite,
 			 &replace);
 	if (r < 0)
 		goto out;
@@ -157,21 +160,23 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		       overwrite || replace, &o, chunk, d->name, &st);
 	if (r < 0)
 		goto out;
-	if (st.h.store_bytes < d->cow.bytes + chunk) {
-		rosnap_format_size(STORE_HEADER_BYTES + d->cow.bytes + chunk, size,
-				   sizeof(size));
+	if (st.h.store_bytes < (file ? d->cow.bytes : d->cow_used) + chunk) {
+		rosnap_format_size(STORE_HEADER_BYTES + (file ? d->cow.bytes :
+				   d->cow_used) + chunk, size, sizeof(size));
 		log_err(ctx, "%s is too small for the store of %s: it needs %s",
 			path, d->name, size);
 		r = -ENOSPC;
 		goto fail;
 	}
+	/* The copy goes as a journal's does, into the store's file. */
+	j.fd = st.fd;
+	j.size = d->cow.bytes + chunk;
+	if (j.size > st.h.store_bytes)
+		j.size = st.h.store_bytes;
 	st.h.store_bytes = d->cow.bytes;
 	/* A device: no header while the copy is under way. */
 	if (!file && (r = store_wipe(ctx, &st)) < 0)
 		goto fail;
-	/* The copy goes as a journal's does, into the store's file. */
-	j.fd = st.fd;
-	j.size = d->cow.bytes + chunk;
 	j.h.chunk_sectors = chunk / SECTOR_SIZE;
 	snprintf(j.path, sizeof(j.path), "%s", st.path);
 	r = journal_copy_store(ctx, d, &j, NULL, NULL, NULL);

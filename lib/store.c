@@ -436,7 +436,10 @@ static int open_store(struct rosnap_ctx *ctx, const char *path, bool excl,
 	}
 	if (r == 0)
 		r = store_decode(buf, &s->h, &why);
-	if (r == 0 && s->size < STORE_HEADER_BYTES + s->h.store_bytes) {
+	/* A save holds what its store held, on a device maybe smaller
+	 * than the store's capacity. */
+	if (r == 0 && s->size < STORE_HEADER_BYTES + (s->h.state == STORE_SAVED ?
+			s->h.saved_bytes : s->h.store_bytes)) {
 		why = "it is shorter than its header says (it was cut)";
 		r = -EINVAL;
 	}
