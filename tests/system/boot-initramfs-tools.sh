@@ -16,23 +16,33 @@ check "the disk image is byte-identical after a protected boot" \
 boot forgot rosnap
 check "boot 2: boot 1's changes are gone, the data disk's are kept" step_ok
 
-boot fallback-ro rosnap rosnap.ram=99T
-check "fallback ro (the default): the disk boots read-only" step_ok
-check "fallback ro: the console says why" \
-	console_says "cannot protect the root filesystem .*booting it read-only"
 boot panic-never rosnap rosnap.ram=99T rosnap.fallback=panic
 check "fallback panic: the boot stops in the initramfs, which restarts" \
 	eval 'stopped_early && [ "$ended" = restart ]'
 check "fallback panic: rosnap's message says why" \
 	console_says "rosnap: cannot protect the root filesystem .*stopping the boot \(rosnap.fallback=panic\)"
 boot fallback-ro rosnap rosnap.ram=lots
-check "a bad rosnap.ram is reported and falls back" step_ok
+check "a bad rosnap.ram is reported and falls back (ro, the default)" step_ok
 check "... the console names the setting" console_says "rosnap.ram=lots: not a size"
 check "the disk image is unchanged by the fallbacks" \
 	test "$(image_sum)" = "$pristine"
 
+# rosnap.store=: the root's changes kept on a disk of their own across
+# reboots; a root written since (here by the rw fallback) is not
+# attached anyway; rosnap.reset drops the changes.
+store_boots
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
 check "fallback rw: the disk boots writable" step_ok
+boot fallback-ro rosnap rosnap.store=/dev/vdc
+check "a root written since its store was attached: not attached, the fallback (ro)" step_ok
+check "... the console says why" console_says "was written since"
+check "... and that the root boots read-only" \
+	console_says "cannot protect the root filesystem .*booting it read-only"
+before=$(image_sum)
+boot store-reset rosnap rosnap.store=/dev/vdc rosnap.reset
+check "rosnap.reset drops the kept changes" step_ok
+check "the disk image is unchanged by the reset" test "$(image_sum)" = "$before"
+
 boot off rosnap=off
 check "rosnap=off: the disk itself, writable, though boot.conf says enable=yes" step_ok
 
@@ -41,6 +51,7 @@ check "a live merge of /" step_ok
 boot merged rosnap
 check "the merged change persists, later writes do not" step_ok
 
+blank_vdc
 boot journal-cut rosnap
 check "a journaled merge of / is under way when the power is cut" \
 	test "$step_result" = powercut

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Booted with rosnap.store=/dev/vdc, a blank disk: rosnap made a store
+# there, and this boot's changes go to it, to be found by the next boot.
+. /usr/local/lib/rosnap-test/lib.sh
+assert_eq "$(findmnt -n -o SOURCE /)" /dev/mapper/rosnap-root "root device"
+assert_eq "$(json_value rosnap-root location)" disk "where the changes live"
+assert_eq "$(json_value rosnap-root store)" /dev/vdc "store"
+assert_eq "$(json_value rosnap-root persistent)" true "persistent"
+assert_eq "$(blockdev --getro /dev/vda)" 1 "origin read-only"
+state=$(systemctl is-system-running --wait) || true  # checked below, with the failed units
+systemctl --failed --no-legend
+assert_eq "$state" running "systemctl is-system-running"
+echo kept >/etc/rosnap-kept
+dd if=/dev/urandom of=/var/tmp/kept bs=1M count=20 2>/dev/null
+md5sum /etc/rosnap-kept /var/tmp/kept >/data/kept.md5
+sync
