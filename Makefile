@@ -234,6 +234,8 @@ install: all
 	install -D -m 0644 -t $(DESTDIR)$(UDEVRULESDIR) $(UDEV_RULES)
 	$(call install_script,udev/rosnap-monitor.service,$(SYSTEMDUNITDIR)/rosnap-monitor.service)
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
+	$(call install_script,udev/rosnap-save.service,$(SYSTEMDUNITDIR)/rosnap-save.service)
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-save.service
 	$(call install_script,initramfs/initramfs-tools/hooks/rosnap,$(INITRAMFSTOOLSDIR)/hooks/rosnap)
 	$(call install_script,initramfs/initramfs-tools/scripts/local-premount/rosnap,$(INITRAMFSTOOLSDIR)/scripts/local-premount/rosnap)
 	$(call install_script,initramfs/dracut/90rosnap/module-setup.sh,$(DRACUTMODDIR)/module-setup.sh)
@@ -250,7 +252,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	rm -f $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES)))
-	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-save.service
 	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/rosnap \
 		$(DESTDIR)$(INITRAMFSTOOLSDIR)/scripts/local-premount/rosnap
 	rm -rf $(DESTDIR)$(DRACUTMODDIR)

@@ -2,10 +2,13 @@
 /*
  * rosnap boot [ROOT] [--config FILE] [--cmdline FILE] [--link PATH]
  * rosnap boot --generator DIR
+ * rosnap boot --save
  *
  * Run by the initramfs integration, before the root filesystem is
  * mounted: prints the device to mount as root; or, as a systemd
- * generator in the initrd, writes the units that do so (rosnap-boot(7)).
+ * generator in the initrd, writes the units that do so; or, at a clean
+ * shutdown (rosnap-save.service), saves the root's RAM store where the
+ * save= setting says (rosnap-boot(7)).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,13 +63,14 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "cmdline", required_argument, NULL, 'k' },
 		{ "link", required_argument, NULL, 'l' },
 		{ "generator", required_argument, NULL, 'g' },
+		{ "save", no_argument, NULL, 'S' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = "/etc/rosnap/boot.conf", *cmdfile = "/proc/cmdline";
 	const char *link = NULL, *generator = NULL, *root, *newroot;
 	struct rosnap_boot *boot = NULL;
-	bool exit_now = false;
+	bool exit_now = false, save = false, other_mode = false;
 	char cmdline[65536];
 	int c, r;
 
@@ -81,9 +85,14 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 			break;
 		case 'l':
 			link = optarg;
+			other_mode = true;
 			break;
 		case 'g':
 			generator = optarg;
+			other_mode = true;
+			break;
+		case 'S':
+			save = true;
 			break;
 		default:
 			if (common_option(ctx, c, "boot", &exit_now))
@@ -93,9 +102,12 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 		if (exit_now)
 			return EXIT_OK;
 	}
-	if (optind + 1 < argc)
+	if (optind + 1 < argc || (save && optind < argc))
 		return usage_error("boot", "unexpected argument '%s'",
-				   argv[optind + 1]);
+				   argv[argc - 1]);
+	if (save && other_mode)
+		return usage_error("boot", "--save goes alone: it saves the "
+				   "root's store at shutdown");
 	r = need_root("boot");
 	if (r)
 		return r;
@@ -112,6 +124,11 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 		r = rosnap_boot_write_units(boot, generator);
 		rosnap_boot_unref(boot);
 		return r < 0 ? exit_code(r) : EXIT_OK;
+	}
+	if (save) {
+		r = rosnap_boot_save(boot);
+		rosnap_boot_unref(boot);
+		return r < 0 ? fail(r, "cannot save the root's changes") : EXIT_OK;
 	}
 	root = optind < argc ? argv[optind] : rosnap_boot_get_root(boot);
 	if (!root) {

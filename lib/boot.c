@@ -128,9 +128,10 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 			return problem(b, where, shown, v, why);
 		snprintf(b->name, sizeof(b->name), "%s", v);
 	} else if (strcmp(key, "journal") == 0 || strcmp(key, "store") == 0 ||
-		   strcmp(key, "restore") == 0) {
-		char *dst = key[0] == 'j' ? b->journal :
-			    key[0] == 's' ? b->store : b->restore;
+		   strcmp(key, "restore") == 0 || strcmp(key, "save") == 0) {
+		char *dst = strcmp(key, "journal") == 0 ? b->journal :
+			    strcmp(key, "store") == 0 ? b->store :
+			    strcmp(key, "restore") == 0 ? b->restore : b->save;
 
 		if (!plain_word(v, sizeof(b->journal)) ||
 		    (v[0] != '/' && !strchr(v, '=')))
@@ -405,6 +406,33 @@ static int boot_device(struct rosnap_boot *b, const char *key,
 }
 
 /*
+ * Whether the device at path starts with a store header of rosnap's: 1,
+ * 0 (it was read: no header), or a negative errno when it cannot be read
+ * (which is not "blank": a save there must not be replaced).
+ */
+static int holds_store(struct rosnap_boot *b, const char *path,
+		       unsigned char head[STORE_HEADER_BYTES])
+{
+	ssize_t n;
+	int fd, e;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		log_err(b->ctx, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	n = read(fd, head, STORE_HEADER_BYTES);
+	e = errno;
+	close(fd);
+	if (n < 0) {
+		log_err(b->ctx, "cannot read %s: %s", path, strerror(e));
+		return -e;
+	}
+	return n == STORE_HEADER_BYTES && store_has_magic(head);
+}
+
+/*
  * The root's changes kept on disk (rosnap.store=): attach the store it
  * holds, or make one on a blank device; rosnap.reset makes it afresh.
  * A store that does not fit the root (changed since, another disk's, a
@@ -419,17 +447,17 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 	struct store_header h;
 	bool has_store, reset = boot->reset;
 	struct origin o;
-	int fd, r;
+	int r;
 
 	r = boot_device(boot, "store", boot->store, path, sizeof(path));
 	if (r < 0)
 		return fall_back(boot, root, "its store device is missing", r,
 				 newroot);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	has_store = fd >= 0 && read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
-		    store_has_magic(head);
-	if (fd >= 0)
-		close(fd);
+	r = holds_store(boot, path, head);
+	if (r < 0)
+		return fall_back(boot, root, "its store device cannot be read", r,
+				 newroot);
+	has_store = r;
 	if (reset && has_store && store_decode(head, &h, NULL) == 0) {
 		/* A half-merged root must get the rest, reset or not. */
 		if (h.state == STORE_MERGING) {
@@ -552,25 +580,41 @@ static int protect(struct rosnap_boot *boot, const char *root,
 						 "be half merged", r, newroot);
 		}
 	}
-	if (boot->store[0] && boot->restore[0])
+	if (boot->store[0] && (boot->restore[0] || boot->save[0]))
 		return fall_back(boot, root, "rosnap.store (changes kept on disk) "
-				 "and rosnap.restore (a saved RAM store) exclude "
-				 "each other", -EINVAL, newroot);
+				 "excludes rosnap.restore and rosnap.save (a RAM "
+				 "store saved)", -EINVAL, newroot);
 	if (boot->store[0])
 		return protect_on_disk(boot, root, newroot);
 	if (boot->ram[0] &&
 	    (r = rosnap_parse_ram(boot->ctx, boot->ram, &opts.ram_bytes)) < 0)
 		return fall_back(boot, root, "bad rosnap.ram", r, newroot);
-	if (boot->restore[0] && boot->reset)
+	/* restore= names a save to start from; save= the place the last
+	 * shutdown saved to, which holds nothing before the first. */
+	if ((boot->restore[0] || boot->save[0]) && boot->reset)
 		log_notice(boot->ctx, "rosnap.reset: not restoring %s",
-			   boot->restore);
-	else if (boot->restore[0]) {
-		r = boot_device(boot, "restore", boot->restore, restore,
-				sizeof(restore));
+			   boot->restore[0] ? boot->restore : boot->save);
+	else if (boot->restore[0] || boot->save[0]) {
+		unsigned char head[STORE_HEADER_BYTES];
+		const char *key = boot->restore[0] ? "restore" : "save";
+
+		r = boot_device(boot, key, boot->restore[0] ? boot->restore :
+				boot->save, restore, sizeof(restore));
 		if (r < 0)
 			return fall_back(boot, root, "its saved store is missing",
 					 r, newroot);
-		opts.restore = restore;
+		/* Unreadable is not blank: the shutdown would replace the
+		 * save that is there.  No device: the save stays. */
+		r = boot->restore[0] ? 1 : holds_store(boot, restore, head);
+		if (r < 0)
+			return fall_back(boot, root, "its save device cannot be "
+					 "read", r, newroot);
+		if (r)
+			opts.restore = restore;
+		else
+			log_notice(boot->ctx, "rosnap.save: nothing saved in %s "
+				   "yet (it holds no save of rosnap's); the root's "
+				   "changes start afresh", restore);
 	}
 	r = rosnap_create(boot->ctx, root, &opts, NULL);
 	if (r < 0)
@@ -761,11 +805,12 @@ static void journal_order(const struct rosnap_boot *boot, char *buf, size_t len)
 	device_order(boot, "journal", boot->journal, buf, len);
 	device_order(boot, "store", boot->store, buf, len);
 	device_order(boot, "restore", boot->restore, buf, len);
+	device_order(boot, "save", boot->save, buf, len);
 }
 
 _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 {
-	char dev[512], esc[1024], arg[1024], text[12288], sub[1200], jorder[6300];
+	char dev[512], esc[1024], arg[1024], text[12288], sub[1200], jorder[8400];
 	const char *fsck;
 	int r;
 
@@ -835,5 +880,50 @@ _public_ int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir)
 	if (r == 0)
 		r = write_unit(boot->ctx, dir, "systemd-fsck-root.service.d",
 			       "50-rosnap.conf", text);
+	return r;
+}
+
+/*
+ * At a clean shutdown (rosnap-save.service): the root's RAM store to the
+ * save= device, where the next boot restores it from.  Nothing to do
+ * without save=, or when the root is not protected this boot (rosnap=off,
+ * a fallback): the last save then stays as it is.  Settings wrong now (a
+ * boot.conf edited since) are an error, not a silent skip.
+ */
+_public_ int rosnap_boot_save(struct rosnap_boot *boot)
+{
+	struct rosnap_device *d = NULL;
+	char path[PATH_MAX];
+	int r;
+
+	if (!boot->save[0])
+		return 0;
+	switch (boot_decide(boot)) {
+	case BOOT_DISK:
+		log_notice(boot->ctx, "rosnap.save: rosnap is off: the last save "
+			   "stays");
+		return 0;
+	case BOOT_FALLBACK:
+		log_err(boot->ctx, "rosnap.save: the settings are wrong (see "
+			"above): the root's changes are not saved");
+		return -EINVAL;
+	case BOOT_PROTECT:
+		break;
+	}
+	r = rosnap_device_open(boot->ctx, boot->name, &d);
+	if (r == -ENODEV) {
+		log_notice(boot->ctx, "rosnap.save: no device %s, the root fell "
+			   "back this boot: the last save stays", boot->name);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	rosnap_device_unref(d);
+	r = boot_device(boot, "save", boot->save, path, sizeof(path));
+	if (r < 0)
+		return r;
+	r = rosnap_save(boot->ctx, boot->name, path, 0);
+	if (r == 0)
+		log_notice(boot->ctx, "saved the root's changes to %s", path);
 	return r;
 }

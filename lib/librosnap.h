@@ -382,6 +382,15 @@ int rosnap_boot_protect_root(struct rosnap_boot *boot, const char *root,
  */
 int rosnap_boot_write_units(struct rosnap_boot *boot, const char *dir);
 
+/*
+ * At a clean shutdown: save the root's RAM store to the "save" setting's
+ * device (rosnap_save()), for the next boot to restore.  Returns 0 when
+ * there is nothing to do (no "save" setting; rosnap off; no root device
+ * this boot, a fallback: the last save stays), -EINVAL when the settings
+ * have problems, or rosnap_save()'s errors.
+ */
+int rosnap_boot_save(struct rosnap_boot *boot);
+
 /* What rosnap monitor watches for; also read from boot.conf. */
 struct rosnap_monitor_settings {
 	unsigned warn_percent;      /* of the store's capacity; default 80 */

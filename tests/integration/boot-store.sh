@@ -7,7 +7,7 @@
 # saved RAM store; with rosnap.save=, "rosnap boot --save" (a clean
 # shutdown) saves it and the next boot restores it.
 # modes: plain
-# cost: 90
+# cost: 120
 . /tests/lib.sh
 on_exit 'remove_all; blockdev --setrw /dev/vdc 2>/dev/null'
 
@@ -89,3 +89,59 @@ boot_with rosnap.restore=/dev/vdd rosnap.fallback=panic
 assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root restored"
 assert_eq "$(json_value rosnap-root backend)" zram "backend"
 rosnap remove rosnap-root
+
+step "rosnap.save: a boot starts afresh, the shutdown saves, the next boot restores"
+# A store of 128M saved to a 64M disk: a save takes what the store
+# holds, not its capacity.
+wipe /dev/vdd
+boot_with rosnap.ram=128M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+grep -q "nothing saved in /dev/vdd yet" /tmp/err || fail "no word of the blank save device"
+mount /dev/mapper/rosnap-root /mnt/r && echo "saved at shutdown" >/mnt/r/saved && umount /mnt/r
+want=$(sum_of /dev/mapper/rosnap-root)
+rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err ||
+	fail "boot --save: $(cat /tmp/err)"
+grep -q "saved the root's changes to /dev/vdd" /tmp/err || fail "boot --save said nothing"
+power_off
+boot_with rosnap.ram=128M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+grep -q "restored from /dev/vdd" /tmp/err || fail "no word of the restore"
+assert_eq "$(json_value rosnap-root cow_size_bytes)" $((128 << 20)) "the restored store's capacity"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root restored"
+power_off
+
+step "rosnap.save: a boot that does not protect the root keeps the last save"
+saved=$(sum_of /dev/vdd)
+echo "root=/dev/vdc rosnap=off rosnap.save=/dev/vdd" >/tmp/cmdline
+rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err ||
+	fail "boot --save with rosnap=off: $(cat /tmp/err)"
+grep -q "the last save stays" /tmp/err || fail "no word of the save kept"
+echo "root=/dev/vdc rosnap rosnap.save=/dev/vdd" >/tmp/cmdline
+rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err ||
+	fail "boot --save without the root's device: $(cat /tmp/err)"
+grep -q "no device rosnap-root" /tmp/err || fail "no word of the missing device"
+assert_eq "$(sum_of /dev/vdd)" "$saved" "the last save"
+
+step "rosnap.reset: not restored; the shutdown replaces the save"
+boot_with rosnap.ram=32M rosnap.save=/dev/vdd rosnap.reset rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$(sum_of /dev/vdc)" "the root after a reset"
+rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err ||
+	fail "boot --save: $(cat /tmp/err)"
+power_off
+boot_with rosnap.ram=32M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$(sum_of /dev/vdc)" "the root restored from the save after the reset"
+power_off
+
+step "rosnap.save to a device with other data: nothing written, the boot goes on"
+mkfs_on /dev/vdd ext4 -b 4096
+boot_with rosnap.ram=32M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+mount /dev/mapper/rosnap-root /mnt/r && echo "unsaved" >/mnt/r/unsaved && umount /mnt/r
+rc=0
+rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err || rc=$?
+assert_eq "$rc" 4 "boot --save onto other data"
+grep -q "/dev/vdd holds ext4 data" /tmp/err || fail "no reason given: $(cat /tmp/err)"
+assert_eq "$(blkid -o value -s TYPE /dev/vdd)" ext4 "the other data"
+power_off

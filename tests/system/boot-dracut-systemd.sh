@@ -28,3 +28,20 @@ check "a journaled merge of / is under way when the power is cut" \
 boot journal-recovered rosnap rosnap.journal=/dev/vdc
 check "the next boot's initrd (systemd) finishes the merge" step_ok
 check "... and says so" console_says "finished the merge from /dev/vdc"
+
+# rosnap.store=: the generated service waits for the store's disk and
+# attaches the kept changes at each boot.
+store_boots
+
+# rosnap.save=: the changes in RAM, saved to a disk by rosnap-save.service
+# at a clean shutdown and restored by the next boot.
+blank_vdc
+before=$(image_sum)
+boot save-made rosnap rosnap.save=/dev/vdc
+check "rosnap.save= on a blank disk: the changes start in RAM, and rosnap-save.service runs" step_ok
+check "... the clean shutdown saved them" \
+	test "$(head -c 7 "$img/journal.img")" = ROSNAPS
+boot save-restored rosnap rosnap.save=/dev/vdc
+check "the next boot restores the saved changes into RAM" step_ok
+check "... and the console says so" console_says "restored from /dev/vdc"
+check "the disk image is unchanged by the boots with a save" test "$(image_sum)" = "$before"

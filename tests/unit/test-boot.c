@@ -408,6 +408,26 @@ static void store_settings(void **state)
 	generated_service("root=/dev/vda rosnap rosnap.store=/dev/vdc", text,
 			  sizeof(text));
 	assert_non_null(strstr(text, "Wants=dev-vdc.device\nAfter=dev-vdc.device\n"));
+	/* save= (shutdown saves there, boot restores from there): in either
+	 * place, a device the systemd initrd waits for too. */
+	b = boot_from("enable=yes\nsave=PARTLABEL=saved\n", "root=/dev/vda", &f, &c);
+	assert_int_equal(f, 0);
+	assert_int_equal(c, 0);
+	assert_string_equal(b->save, "PARTLABEL=saved");
+	assert_string_equal(b->restore, "");
+	assert_string_equal(b->store, "");
+	rosnap_boot_unref(b);
+	b = boot_from(NULL, "root=/dev/vda rosnap rosnap.save=saved", NULL, &c);
+	assert_int_equal(c, 1);
+	assert_string_equal(b->save, "");
+	rosnap_boot_unref(b);
+	generated_service("root=/dev/vda rosnap rosnap.save=/dev/vdd", text,
+			  sizeof(text));
+	assert_non_null(strstr(text, "Wants=dev-vdd.device\nAfter=dev-vdd.device\n"));
+	/* Without save=, a shutdown has nothing to save: not even a look. */
+	b = boot_from(NULL, "root=/dev/vda rosnap", NULL, &c);
+	assert_int_equal(rosnap_boot_save(b), 0);
+	rosnap_boot_unref(b);
 }
 
 int main(void)
