@@ -3,6 +3,7 @@
 # keeps writing: no I/O error, the data verified afterwards, the growth
 # visible in status, the extra RAM devices removed with the device.
 # modes: plain udev
+# cost: 37
 # timeout: 600
 . /tests/lib.sh
 on_exit 'kill $mon 2>/dev/null; remove_all'
