@@ -80,8 +80,18 @@ section "integration tests: systemd-udevd running"
 stage vm:udev "$(integration_count udev)" "$results" \
 	tests/vm/run --build build --udev --results "$results"
 
+# The checks of the scenarios, and those of store_boots (in
+# tests/system/run) as many times as scenarios call it.
+system_checks() {
+	local n per calls
+	n=$(cat tests/system/*.sh | grep -c '^[[:space:]]*check ')
+	per=$(sed -n '/^store_boots() {/,/^}/p' tests/system/run | grep -c '^[[:space:]]*check ')
+	calls=$(cat tests/system/*.sh | grep -c '^[[:space:]]*store_boots$')
+	echo $((n + per * calls))
+}
+
 section "boot tests: whole Debian systems"
-stage system "$(cat tests/system/*.sh | grep -c '^[[:space:]]*check ')" "$results" \
+stage system "$(system_checks)" "$results" \
 	tests/system/run --build build --results "$results"
 
 passed=$(grep -c '^ok ' "$results")

@@ -17,6 +17,9 @@ check "... the console says why" \
 check "the disk image is unchanged by the fallback" \
 	test "$(image_sum)" = "$pristine"
 
+# rosnap.store=: the dracut hook attaches the kept changes at each boot.
+store_boots
+
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw
 check "fallback rw: the disk boots writable" step_ok
 # dracut's die stops the boot in its emergency mode (rosnap-boot(7)).
