@@ -546,6 +546,7 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		.compression = boot->compression[0] ? boot->compression : NULL,
 	};
 	char journal[PATH_MAX], restore[PATH_MAX];
+	const char *from;
 	int r;
 
 	switch (boot_decide(boot)) {
@@ -580,7 +581,9 @@ static int protect(struct rosnap_boot *boot, const char *root,
 						 "be half merged", r, newroot);
 		}
 	}
-	if (boot->store[0] && (boot->restore[0] || boot->save[0]))
+	from = boot->restore[0] ? boot->restore :
+	       boot->save[0] ? boot->save : NULL;
+	if (boot->store[0] && from)
 		return fall_back(boot, root, "rosnap.store (changes kept on disk) "
 				 "excludes rosnap.restore and rosnap.save (a RAM "
 				 "store saved)", -EINVAL, newroot);
@@ -591,15 +594,13 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		return fall_back(boot, root, "bad rosnap.ram", r, newroot);
 	/* restore= names a save to start from; save= the place the last
 	 * shutdown saved to, which holds nothing before the first. */
-	if ((boot->restore[0] || boot->save[0]) && boot->reset)
-		log_notice(boot->ctx, "rosnap.reset: not restoring %s",
-			   boot->restore[0] ? boot->restore : boot->save);
-	else if (boot->restore[0] || boot->save[0]) {
+	if (from && boot->reset)
+		log_notice(boot->ctx, "rosnap.reset: not restoring %s", from);
+	else if (from) {
 		unsigned char head[STORE_HEADER_BYTES];
 		const char *key = boot->restore[0] ? "restore" : "save";
 
-		r = boot_device(boot, key, boot->restore[0] ? boot->restore :
-				boot->save, restore, sizeof(restore));
+		r = boot_device(boot, key, from, restore, sizeof(restore));
 		if (r < 0)
 			return fall_back(boot, root, "its saved store is missing",
 					 r, newroot);
@@ -910,8 +911,9 @@ _public_ int rosnap_boot_save(struct rosnap_boot *boot)
 	case BOOT_PROTECT:
 		break;
 	}
-	r = rosnap_device_open(boot->ctx, boot->name, &d);
-	if (r == -ENODEV) {
+	/* Quietly: no device is the expected fallback case, not an error. */
+	r = device_read(boot->ctx, boot->name, &d);
+	if (r == -ENODEV || r == -EINVAL) {
 		log_notice(boot->ctx, "rosnap.save: no device %s, the root fell "
 			   "back this boot: the last save stays", boot->name);
 		return 0;

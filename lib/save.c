@@ -108,6 +108,7 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	struct store st = { .fd = -1 };
 	char tmp[PATH_MAX], size[32], rec[PATH_MAX + 32];
 	uint32_t chunk = d->chunk_bytes;
+	uint64_t need;
 	struct save_frozen sf = { d, &j, 0 };
 	bool replace = false, file;
 	struct origin o;
@@ -154,15 +155,15 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		r = -EEXIST;
 		goto out;
 	}
-	/* Room for the whole store and the zeroed chunk that ends it. */
-	r = store_make(ctx, file ? tmp : path,
-		       file ? d->cow.bytes + chunk : 0,
+	/* A file gets room for the whole store, a device must hold what the
+	 * store holds now; both end with a zeroed chunk. */
+	need = (file ? d->cow.bytes : d->cow_used) + chunk;
+	r = store_make(ctx, file ? tmp : path, file ? need : 0,
 		       overwrite || replace, &o, chunk, d->name, &st);
 	if (r < 0)
 		goto out;
-	if (st.h.store_bytes < (file ? d->cow.bytes : d->cow_used) + chunk) {
-		rosnap_format_size(STORE_HEADER_BYTES + (file ? d->cow.bytes :
-				   d->cow_used) + chunk, size, sizeof(size));
+	if (st.h.store_bytes < need) {
+		rosnap_format_size(STORE_HEADER_BYTES + need, size, sizeof(size));
 		log_err(ctx, "%s is too small for the store of %s: it needs %s",
 			path, d->name, size);
 		r = -ENOSPC;

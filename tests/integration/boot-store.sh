@@ -120,6 +120,7 @@ echo "root=/dev/vdc rosnap rosnap.save=/dev/vdd" >/tmp/cmdline
 rosnap boot --save --config /dev/null --cmdline /tmp/cmdline 2>/tmp/err ||
 	fail "boot --save without the root's device: $(cat /tmp/err)"
 grep -q "no device rosnap-root" /tmp/err || fail "no word of the missing device"
+! grep -q "not a rosnap device" /tmp/err || fail "an expected fallback logged as an error: $(cat /tmp/err)"
 assert_eq "$(sum_of /dev/vdd)" "$saved" "the last save"
 
 step "rosnap.reset: not restored; the shutdown replaces the save"
