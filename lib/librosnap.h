@@ -107,8 +107,8 @@ int rosnap_parse_ram(struct rosnap_ctx *ctx, const char *str,
 		     uint64_t *bytes);
 /*
  * Check a device name: 1..ROSNAP_NAME_MAX characters from [A-Za-z0-9._+-],
- * not starting with '.' or '-', not ending in "-cow" (reserved for the
- * internal copy-on-write layer).  Returns 0, -EINVAL or -ENAMETOOLONG;
+ * not starting with '.' or '-', not ending in "-cow" nor holding "-cow."
+ * followed by more (reserved for the internal layers).  Returns 0, -EINVAL or -ENAMETOOLONG;
  * *why (if not NULL) receives a static explanation on failure.
  */
 #define ROSNAP_NAME_MAX 100

@@ -12,13 +12,6 @@ static bool name_char(char c)
 	       c == '-';
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
 _public_ int rosnap_check_name(const char *name, const char **why)
 {
 	const char *reason = NULL;
@@ -49,9 +42,13 @@ _public_ int rosnap_check_name(const char *name, const char **why)
 			goto fail;
 		}
 	}
-	if (ends_with(name, COW_SUFFIX)) {
-		reason = "names ending in \"-cow\" are reserved for rosnap's "
-			 "internal layer";
+	/* And "-cow." anything: the layers' own names go on from there. */
+	p = strstr(name, COW_SUFFIX);
+	while (p && p[strlen(COW_SUFFIX)] && p[strlen(COW_SUFFIX)] != '.')
+		p = strstr(p + 1, COW_SUFFIX);
+	if (p) {
+		reason = "names ending in \"-cow\" or \"-cow.\" and more are "
+			 "reserved for rosnap's internal layers";
 		goto fail;
 	}
 	return 0;

@@ -9,7 +9,7 @@ static void valid_names(void **state)
 {
 	static const char *const ok[] = {
 		"rosnap-sda2", "root", "a", "A_b.c+d-1", "rosnap-loop0",
-		"cow", "x-cowboy", "0start",
+		"cow", "x-cowboy", "0start", "a-cow-b", "a-cowboy.x",
 	};
 	size_t i;
 
@@ -23,7 +23,7 @@ static void invalid_names(void **state)
 	static const char *const bad[] = {
 		"", "a/b", "/dev/x", "..", ".hidden", "-x", "a b", "a\nb",
 		"$(reboot)", "a;b", "a`b`", "é", "x-cow", "rosnap-sda2-cow",
-		"a*", "a:b",
+		"a*", "a:b", "x-cow.crypt", "x-cow.new", "a-cow-b-cow",
 	};
 	const char *why;
 	char longname[ROSNAP_NAME_MAX + 2];
