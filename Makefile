@@ -45,7 +45,7 @@ $(shell mkdir -p $(BUILD) && printf 'SANITIZE ?= %s\nWERROR ?= %s\nFAULT_INJECTI
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-LIB_PKGS := devmapper blkid libkmod zlib
+LIB_PKGS := devmapper blkid libkmod zlib libcryptsetup
 CMD_PKGS := smartcols
 TEST_PKGS := cmocka
 

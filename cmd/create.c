@@ -17,6 +17,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "store", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "overwrite", no_argument, NULL, 'O' },
+		{ "encrypt", no_argument, NULL, 'E' },
 		{ "restore", required_argument, NULL, 'R' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -61,6 +62,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 			break;
 		case 'O':
 			o.flags |= ROSNAP_CREATE_OVERWRITE;
+			break;
+		case 'E':
+			o.flags |= ROSNAP_CREATE_ENCRYPT;
 			break;
 		case 'R':
 			if (optarg[0] != '/')
@@ -107,6 +111,10 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 	if (!o.store && (o.flags & ROSNAP_CREATE_OVERWRITE))
 		return usage_error("create", "--overwrite applies to a store on "
 				   "disk (--store)");
+	if (!o.store && (o.flags & ROSNAP_CREATE_ENCRYPT))
+		return usage_error("create", "--encrypt applies to a store on disk "
+				   "(--store); a RAM store is gone at power-off "
+				   "anyway");
 	if (optind >= argc)
 		return usage_error("create", "no ORIGIN given");
 	if (optind + 1 < argc)

@@ -62,6 +62,10 @@ static const struct {
 	  "  -S, --size SIZE          the size of a new store file (4G, 512M)\n"
 	  "      --overwrite          use PATH even if it holds a rosnap store or\n"
 	  "                           other data (which is lost)\n"
+	  "      --encrypt            encrypt the store on disk with a random key\n"
+	  "                           only the kernel holds: the changes are\n"
+	  "                           unreadable once the device is gone (it cannot\n"
+	  "                           be kept with 'remove --keep')\n"
 	  "      --restore PATH       start with the changes 'rosnap save' saved in\n"
 	  "                           PATH (refused if ORIGIN changed since)\n" },
 	{ "save",

@@ -17,7 +17,7 @@ enum field {
 	F_NAME, F_DEVICE, F_ORIGIN, F_ORIGIN_FILE, F_BACKEND, F_COW, F_ALGO,
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
 	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
-	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT, F_SAVED,
+	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT, F_ENCRYPTION, F_SAVED,
 	F_SAVED_AT,
 };
 
@@ -40,6 +40,7 @@ static const struct column status_cols[] = {
 	{ F_LOCATION, NULL, "location", SCOLS_JSON_STRING, 0 },
 	{ F_STORE, NULL, "store", SCOLS_JSON_STRING, 0 },
 	{ F_PERSISTENT, NULL, "persistent", SCOLS_JSON_BOOLEAN, 0 },
+	{ F_ENCRYPTION, NULL, "encryption", SCOLS_JSON_STRING, 0 },
 	{ F_SAVED, NULL, "saved_to", SCOLS_JSON_STRING, 0 },
 	{ F_SAVED_AT, NULL, "saved_at", SCOLS_JSON_NUMBER, 0 },
 	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
@@ -137,6 +138,8 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 	case F_COW:
 		/* On a terminal, a store on disk by its file, not its loop. */
 		s = json ? NULL : rosnap_device_get_store(d);
+		if (s && rosnap_device_get_encryption(d))
+			return fmt("%s (encrypted)", s);
 		if (!s)
 			s = rosnap_device_get_cow_device(d);
 		return s ? strdup(s) : NULL;
@@ -151,8 +154,12 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 			return strdup("disk");
 		return strdup(rosnap_device_get_journal(d) ? "journal" : "ram");
 	case F_PERSISTENT:
-		/* Whether the changes survive a reboot. */
-		return strdup(rosnap_device_get_store(d) ? "1" : "0");
+		/* Whether the changes survive a reboot: not with a random key. */
+		return strdup(rosnap_device_get_store(d) &&
+			      !rosnap_device_get_encryption(d) ? "1" : "0");
+	case F_ENCRYPTION:
+		s = rosnap_device_get_encryption(d);
+		return s ? strdup(s) : NULL;
 	case F_SAVED:
 		s = rosnap_device_get_saved(d, NULL);
 		return s ? strdup(s) : NULL;

@@ -72,17 +72,50 @@ static int part_new(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 	return 0;
 }
 
+/*
+ * The device a store's layer stands on: part's own, or the one under its
+ * crypt device (*crypt then says how it is encrypted, else NULL).
+ */
+static int part_store(struct rosnap_ctx *ctx, const struct cow_part *part,
+		      char *kname, size_t len, dev_t *dev, const char **crypt)
+{
+	dev_t below;
+	int r;
+
+	*crypt = NULL;
+	*dev = part->dev;
+	r = encrypt_below(ctx, part->dev, &below, crypt);
+	if (r == -ENOENT) {
+		*crypt = NULL;
+		snprintf(kname, len, "%s", part->kname);
+		return 0;
+	}
+	if (r == 0)
+		r = blkdev_kname(ctx, below, kname, len);
+	if (r == 0)
+		*dev = below;
+	return r;
+}
+
 static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 		      const struct cow_part *part)
 {
+	const char *crypt;
+	char kname[32];
+	dev_t dev;
+
 	if (backend == ROSNAP_BACKEND_ZRAM)
 		zram_destroy(ctx, part->id);
 	else if (backend == ROSNAP_BACKEND_BRD)
 		brd_release(ctx, part->id);
 	else if ((backend == ROSNAP_BACKEND_FILE ||
 		  backend == ROSNAP_BACKEND_DISK) &&
-		 strncmp(part->kname, "loop", 4) == 0)
-		loop_wait_detached(ctx, part->kname);
+		 part_store(ctx, part, kname, sizeof(kname), &dev, &crypt) == 0) {
+		if (crypt)
+			encrypt_close(ctx, part->dev);
+		if (strncmp(kname, "loop", 4) == 0)
+			loop_wait_detached(ctx, kname);
+	}
 	part_record(ctx, part->kname, false);
 }
 
@@ -426,17 +459,23 @@ static enum rosnap_backend backend_of(const char *kname, unsigned *id)
 int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 		struct journal_ref *ref)
 {
-	const char *kname;
+	const char *crypt;
+	char kname[32];
+	dev_t dev;
+	int r;
 
 	memset(ref, 0, sizeof(*ref));
 	if ((cow->backend != ROSNAP_BACKEND_FILE &&
 	     cow->backend != ROSNAP_BACKEND_DISK) || !cow->nparts)
 		return -ENOENT;
-	kname = cow->part[0].kname;
+	r = part_store(ctx, &cow->part[0], kname, sizeof(kname), &dev, &crypt);
+	if (r < 0)
+		return r;
+	ref->crypt = crypt;
 	if (loop_backing_file(ctx, kname, ref->path, sizeof(ref->path)) == 0)
 		return loop_backing_id(ctx, kname, &ref->dev, &ref->ino);
 	ref->blkdev = true;
-	ref->dev = cow->part[0].dev;
+	ref->dev = dev;
 	snprintf(ref->path, sizeof(ref->path), "/dev/%s", kname);
 	return 0;
 }

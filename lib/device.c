@@ -457,6 +457,11 @@ _public_ const char *rosnap_device_get_store(const struct rosnap_device *dev)
 	return dev->store.path[0] ? dev->store.path : NULL;
 }
 
+_public_ const char *rosnap_device_get_encryption(const struct rosnap_device *dev)
+{
+	return dev->store.path[0] ? dev->store.crypt : NULL;
+}
+
 _public_ const char *rosnap_device_get_saved(const struct rosnap_device *dev,
 					     uint64_t *when)
 {

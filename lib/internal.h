@@ -291,7 +291,8 @@ struct kmod_need {
 	const char *config;    /* "CONFIG_DM_SNAPSHOT" */
 	const char *options;   /* module options, or NULL */
 };
-extern const struct kmod_need KMOD_DM_SNAPSHOT, KMOD_ZRAM, KMOD_BRD, KMOD_LOOP;
+extern const struct kmod_need KMOD_DM_SNAPSHOT, KMOD_ZRAM, KMOD_BRD, KMOD_LOOP,
+	KMOD_DM_CRYPT;
 int module_ensure(struct rosnap_ctx *ctx, const struct kmod_need *need);
 /* module_ensure() without a message: why it failed goes into WHY. */
 int module_try(struct rosnap_ctx *ctx, const struct kmod_need *need, char *why,
@@ -435,6 +436,7 @@ struct journal_ref {
 	bool blkdev;
 	dev_t dev;
 	ino_t ino;
+	const char *crypt;        /* a store's encryption ("random"), or NULL */
 };
 int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 		struct journal_ref *ref);
@@ -703,11 +705,15 @@ enum store_state {
 	STORE_MERGING = 3,
 	STORE_SAVED = 4,          /* a copy of a RAM store (rosnap save) */
 };
+/* The store's area is encrypted with a random key nobody kept. */
+#define STORE_F_RANDOM_KEY 0x1u
+#define STORE_F_KNOWN STORE_F_RANDOM_KEY
 struct store_header {
 	uint32_t version;
 	uint32_t state;
 	uint64_t store_bytes;     /* the kernel's area, after the header */
 	uint32_t chunk_sectors;
+	uint32_t flags;           /* STORE_F_* */
 	uint64_t origin_size;
 	uint64_t created, changed;  /* seconds since 1970 */
 	unsigned char key[16];    /* the fingerprint's SipHash key */
@@ -792,6 +798,20 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
 /* The layer NAME over the store's area (a loop device over a file). */
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow);
+
+/* crypt.c: dm-crypt under a store's layer, through libcryptsetup */
+#define CRYPT_SUFFIX ".crypt"
+/* The crypt device NAME over dev from offset (sectors), bytes long,
+ * keyed with a random key that nothing keeps; its device number. */
+int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
+		      uint64_t bytes, const char *name, dev_t *out);
+/* The device under the crypt device dev, and its encryption ("random");
+ * -ENOENT if dev is no crypt device. */
+int encrypt_below(struct rosnap_ctx *ctx, dev_t dev, dev_t *below,
+		const char **type);
+/* Remove the crypt device dev (-ENOENT: dev is none) or NAME. */
+int encrypt_close(struct rosnap_ctx *ctx, dev_t dev);
+int encrypt_close_name(struct rosnap_ctx *ctx, const char *name);
 
 /* save.c: a saved RAM store (state "saved"), for create --restore */
 /* Open it, and check it belongs to o as far as o's identity tells. */

@@ -118,6 +118,13 @@ int rosnap_check_name(const char *name, const char **why);
 /* Creating                                                           */
 
 #define ROSNAP_CREATE_OVERWRITE 0x1u /* store: drop what the place holds */
+/*
+ * store: encrypt it (dm-crypt, aes-xts-plain64) with a random key that
+ * only the kernel holds: once the device is removed or the power is off,
+ * the changes on the disk can never be read.  For capacity beyond RAM,
+ * not for keeping changes: such a store cannot be detached and attached.
+ */
+#define ROSNAP_CREATE_ENCRYPT 0x2u
 
 /* Zero in any field means "the default". */
 struct rosnap_create_opts {
@@ -456,6 +463,9 @@ const char *rosnap_device_get_origin_file(const struct rosnap_device *dev);
 const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
 /* The file or block device of a store on disk, or NULL (RAM). */
 const char *rosnap_device_get_store(const struct rosnap_device *dev);
+/* How a store on disk is encrypted ("random": a key that dies with the
+ * device, see ROSNAP_CREATE_ENCRYPT), or NULL. */
+const char *rosnap_device_get_encryption(const struct rosnap_device *dev);
 /*
  * Where rosnap_save() last saved the RAM store since the device was made,
  * and when (*when, seconds since 1970, if not NULL); NULL if never.

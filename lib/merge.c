@@ -259,6 +259,11 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			rosnap_state_name(d->state));
 		return -EINVAL;
 	}
+	if (opts->journal && d->store.crypt) {
+		log_err(ctx, "the store of %s is encrypted: a journal would hold "
+			"its changes in plaintext; leave --journal out", d->name);
+		return -EINVAL;
+	}
 	if (opts->journal && d->backend == ROSNAP_BACKEND_DISK) {
 		log_err(ctx, "the store of %s is on disk already, so a merge from "
 			"it needs no journal; leave --journal out", d->name);
@@ -299,6 +304,11 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		if (r < 0)
 			goto fail;
 	} else if (d->backend == ROSNAP_BACKEND_DISK) {
+		if (d->store.crypt)
+			log_warn(ctx, "merging %s from a store whose key dies with "
+				 "it: if the power fails before the merge ends, %s "
+				 "is left half merged, for good", d->name,
+				 device_origin_label(d));
 		/* Says the origin is changing: its fingerprint cannot hold. */
 		r = store_of(ctx, d, &st);
 		if (r == 0)

@@ -50,13 +50,18 @@ static int check_opts(struct rosnap_ctx *ctx,
 	uint64_t total;
 	int r;
 
-	if ((o->flags & ~ROSNAP_CREATE_OVERWRITE) ||
+	if ((o->flags & ~(ROSNAP_CREATE_OVERWRITE | ROSNAP_CREATE_ENCRYPT)) ||
 	    !zeroed(o->reserved, ARRAY_SIZE(o->reserved))) {
 		log_err(ctx, "unknown create flags");
 		return -EINVAL;
 	}
 	if ((o->flags & ROSNAP_CREATE_OVERWRITE) && !o->store) {
 		log_err(ctx, "overwrite applies to a store on disk (--store)");
+		return -EINVAL;
+	}
+	if ((o->flags & ROSNAP_CREATE_ENCRYPT) && !o->store) {
+		log_err(ctx, "encrypt applies to a store on disk (--store); a RAM "
+			"store is gone at power-off anyway");
 		return -EINVAL;
 	}
 	if (o->restore && (o->store || o->restore[0] != '/')) {
@@ -294,7 +299,7 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 	struct dm_info_ex info;
 	unsigned maj, min;
 	int was_ro, loop, fd;
-	char kname[64];
+	char kname[64], cname[160];
 	bool ro;
 
 	/* Its device exists: the create got to its end. */
@@ -305,6 +310,10 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 			remove_orphan(ctx, d);
 		rosnap_device_unref(d);
 	}
+	/* Killed between the store's crypt device and its layer. */
+	snprintf(cname, sizeof(cname), "%s" COW_SUFFIX CRYPT_SUFFIX, name);
+	if (dm_info(ctx, cname, &info) == 0 && info.open_count == 0)
+		encrypt_close_name(ctx, cname);
 	/* A loop rosnap attached went with the killed command's descriptor. */
 	if (sscanf(record, "%u:%u %d %d", &maj, &min, &was_ro, &loop) == 4 &&
 	    !was_ro && !loop) {
@@ -419,6 +428,8 @@ static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 		       opts->flags & ROSNAP_CREATE_OVERWRITE, o, chunk, name, &st);
 	if (r < 0)
 		goto out;
+	if (opts->flags & ROSNAP_CREATE_ENCRYPT)
+		st.h.flags |= STORE_F_RANDOM_KEY;
 	r = check_store_blocks(ctx, &st, o, chunk);
 	if (r == 0)
 		r = load_on_disk(ctx, o, &st, name, true, false);
@@ -428,8 +439,10 @@ static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 	}
 	rosnap_format_size(st.h.store_bytes, size, sizeof(size));
 	log_info(ctx, "created /dev/mapper/%s: %s protected, changes in up to "
-		 "%s of %s, kept across reboots", name, o->file[0] ? o->file : o->path,
-		 size, opts->store);
+		 "%s of %s, %s", name, o->file[0] ? o->file : o->path, size,
+		 opts->store, st.h.flags & STORE_F_RANDOM_KEY ?
+		 "encrypted with a random key (unreadable once removed)" :
+		 "kept across reboots");
 	store_close(&st);
 	return 0;
 out:
@@ -682,6 +695,17 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 		r = -EINVAL;
 		goto out;
 	}
+	/* Even --force: there is nothing it could read. */
+	if (st.h.flags & STORE_F_RANDOM_KEY) {
+		log_err(ctx, "%s was encrypted with a random key, which went with "
+			"its device: its changes can never be read%s; 'rosnap "
+			"create %s --store %s --overwrite' makes a new store there",
+			path, st.h.state == STORE_MERGING ? ", and the merge "
+			"that was cut short left the origin half merged" : "",
+			spec, path);
+		r = -EINVAL;
+		goto out;
+	}
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");
 	if (!name[0])
@@ -916,6 +940,13 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		log_err(ctx, "%s keeps its changes in RAM: they cannot be kept "
 			"past its removal (a store on disk can: 'rosnap create "
 			"--store')", d->name);
+		return -EINVAL;
+	}
+	if (keep && d->store.crypt) {
+		log_err(ctx, "the store of %s is encrypted with a random key that "
+			"goes with the device: its changes cannot be kept past "
+			"its removal ('rosnap merge %s' puts them into %s)", d->name,
+			d->name, device_origin_label(d));
 		return -EINVAL;
 	}
 	if (keep && d->state == ROSNAP_STATE_INVALID) {

@@ -84,7 +84,7 @@ int store_encode(const struct store_header *h, unsigned char *buf)
 	field_put64(buf + OFF_HEADER_BYTES, STORE_HEADER_BYTES);
 	field_put64(buf + OFF_STORE_BYTES, h->store_bytes);
 	field_put32(buf + OFF_CHUNK, h->chunk_sectors);
-	field_put32(buf + OFF_FLAGS, 0);
+	field_put32(buf + OFF_FLAGS, h->flags);
 	field_put64(buf + OFF_ORIGIN_SIZE, h->origin_size);
 	field_put64(buf + OFF_CREATED, h->created);
 	field_put64(buf + OFF_CHANGED, h->changed);
@@ -131,6 +131,11 @@ int store_decode(const unsigned char *buf, struct store_header *h,
 	h->state = field_get32(buf + OFF_STATE);
 	h->store_bytes = field_get64(buf + OFF_STORE_BYTES);
 	h->chunk_sectors = field_get32(buf + OFF_CHUNK);
+	h->flags = field_get32(buf + OFF_FLAGS);
+	if (h->flags & ~STORE_F_KNOWN) {
+		reason = "it uses a feature this rosnap does not know";
+		goto bad;
+	}
 	h->origin_size = field_get64(buf + OFF_ORIGIN_SIZE);
 	h->created = field_get64(buf + OFF_CREATED);
 	h->changed = field_get64(buf + OFF_CHANGED);
@@ -144,7 +149,7 @@ int store_decode(const unsigned char *buf, struct store_header *h,
 	     h->state != STORE_MERGING && h->state != STORE_SAVED) ||
 	    (h->state == STORE_SAVED) != (h->saved_bytes != 0) ||
 	    h->saved_bytes > h->store_bytes ||
-	    field_get32(buf + OFF_FLAGS) != 0 ||
+	    (h->state == STORE_SAVED && h->flags) ||
 	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
 	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||
 	    h->store_bytes < MIN_COW_BYTES ||
@@ -468,8 +473,10 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 	r = read_head(s, buf);
 	if (r < 0)
 		return r;
-	/* Half an origin's changes: never dropped, whatever the flags. */
-	if (store_decode(buf, &h, NULL) == 0 && h.state == STORE_MERGING) {
+	/* Half an origin's changes: never dropped, whatever the flags (but
+	 * a random key's went with its device). */
+	if (store_decode(buf, &h, NULL) == 0 && h.state == STORE_MERGING &&
+	    !(h.flags & STORE_F_RANDOM_KEY)) {
 		log_err(ctx, "%s holds the store of a merge into %s that was cut "
 			"short: that origin is half merged; 'rosnap attach %s "
 			"--store %s' finishes the merge", s->path, h.origin_path,
@@ -479,7 +486,13 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 	if (store_has_magic(buf)) {
 		if (overwrite)
 			return 0;
-		if (store_decode(buf, &h, NULL) == 0)
+		if (store_decode(buf, &h, NULL) == 0 &&
+		    (h.flags & STORE_F_RANDOM_KEY))
+			log_err(ctx, "%s holds a rosnap store already (changes of "
+				"%s, encrypted with a random key that is gone); "
+				"--overwrite reuses the place", s->path,
+				h.origin_path);
+		else if (store_decode(buf, &h, NULL) == 0)
 			log_err(ctx, "%s holds a rosnap store already (changes of "
 				"%s, %s); 'rosnap attach %s --store %s' brings them "
 				"back, --overwrite drops them", s->path,
@@ -702,9 +715,29 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 	return r;
 }
 
+/*
+ * A fresh encrypted area reads as noise: the kernel must find its store
+ * header zeroed (a new store), so zero it through the crypt device.
+ */
+static int crypt_zero_head(struct rosnap_ctx *ctx, dev_t dev, const char *name)
+{
+	int fd, r;
+
+	fd = blkdev_open(ctx, dev, O_WRONLY);
+	if (fd < 0)
+		return fd;
+	r = blkdev_zero(fd, 0, STORE_HEADER_BYTES);
+	close(fd);
+	if (r < 0)
+		log_err(ctx, "cannot write %s: %s", name, strerror(-r));
+	return r;
+}
+
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow)
 {
+	uint64_t offset = STORE_HEADER_BYTES / SECTOR_SIZE;
+	char cname[160] = "";
 	dev_t dev = s->dev;
 	int lfd = -1, r;
 
@@ -713,8 +746,31 @@ int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		if (r < 0)
 			return r;
 	}
-	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, dev,
-			  STORE_HEADER_BYTES / SECTOR_SIZE, s->h.store_bytes, u, cow);
+	if (s->h.flags & STORE_F_RANDOM_KEY) {
+		/* What store_make() wrote in the clear must not land later,
+		 * over the zeroes written through the crypt device. */
+		if (fdatasync(s->fd) < 0) {
+			r = -errno;
+			log_err(ctx, "cannot write %s: %s", s->path, strerror(-r));
+			goto out;
+		}
+		snprintf(cname, sizeof(cname), "%s" CRYPT_SUFFIX, name);
+		r = encrypt_open_random(ctx, dev, offset, s->h.store_bytes, cname,
+					&dev);
+		if (r < 0)
+			goto out;
+		offset = 0;
+		r = crypt_zero_head(ctx, dev, cname);
+		if (r < 0)
+			goto out;
+		/* Encrypted, in no layer yet. */
+		test_pause(ctx, "store", "crypt");
+	}
+	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, dev, offset,
+			  s->h.store_bytes, u, cow);
+out:
+	if (r < 0 && cname[0])
+		encrypt_close_name(ctx, cname);
 	/* The layer holds the loop now; it detaches when the layer goes. */
 	if (lfd >= 0)
 		close(lfd);

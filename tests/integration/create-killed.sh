@@ -4,7 +4,8 @@
 # as it was, and the same create then works.  Uses the test build's pause
 # points: after the checks (nothing made yet), after the RAM device is
 # made (in no table yet), after the store's layer, after the origin is
-# made read-only.
+# made read-only; with an encrypted store on disk, after its crypt device
+# is made (in no layer yet) too.
 # modes: plain
 # cost: 16
 . /tests/lib.sh
@@ -46,4 +47,22 @@ for backend in zram brd; do
 			fail "the same create afterwards"
 		rosnap remove kc || fail "remove"
 	done
+done
+
+for point in store:crypt create:store create:protected; do
+	step "encrypted store on disk, killed at $point"
+	start_paused $point rosnap create /dev/vdc --name kc --store /dev/vdd --overwrite --encrypt
+	kill -9 $paused_pid
+	wait $paused_pid 2>/dev/null || true
+	rm -f /run/pause
+	rosnap list >/dev/null 2>/tmp/tidy || fail "list: $(cat /tmp/tidy)"
+	cat /tmp/tidy
+	grep -q "undid the creation of kc, which a killed rosnap command had begun" /tmp/tidy ||
+		fail "the create was not said to be undone"
+	assert_eq "$(dmsetup ls | grep -c '^kc')" 0 "kc's device-mapper devices left (the crypt device too)"
+	assert_eq "$(ls /run/rosnap | grep -c '^create-\|^new-')" 0 "records left"
+	assert_eq "$(blockdev --getro /dev/vdc)" 0 "the origin's read-only flag"
+	rosnap create /dev/vdc --name kc --store /dev/vdd --overwrite --encrypt >/dev/null ||
+		fail "the same create afterwards"
+	rosnap remove kc || fail "remove"
 done

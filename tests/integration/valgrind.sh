@@ -41,6 +41,11 @@ umount /mnt/v
 dd if=/dev/urandom of=/dev/mapper/vg bs=4k count=8 conv=fsync 2>/dev/null
 vg discard vg || fail "discard: $(cat /tmp/vg.err)"
 vg remove vg || fail "remove: $(cat /tmp/vg.err)"
+# An encrypted store on disk: libcryptsetup's share is freed too.
+vg create /dev/vdc --name vg --store /dev/vdd --overwrite --encrypt ||
+	fail "create --encrypt: $(cat /tmp/vg.err)"
+vg status vg --json || fail "status --json, encrypted: $(cat /tmp/vg.err)"
+vg remove vg || fail "remove, encrypted: $(cat /tmp/vg.err)"
 # Failures free what they allocated too.
 vg create /nonexistent || true  # its status, in $rc, is checked next
 assert_eq "$rc" 3 "create of a missing origin"

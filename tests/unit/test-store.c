@@ -58,6 +58,18 @@ static void round_trip(void **state)
 	assert_string_equal(got.origin_partuuid, "");
 	assert_string_equal(got.origin_path, "/dev/vdc");
 	assert_string_equal(got.name, "ps");
+	assert_int_equal(got.flags, 0);
+	/* A store encrypted with a random key says so. */
+	h.flags = STORE_F_RANDOM_KEY;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), 0);
+	assert_int_equal(got.flags, STORE_F_RANDOM_KEY);
+	/* ... but a save is never one (it is read back). */
+	h.state = STORE_SAVED;
+	h.saved_bytes = 4096;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), -EINVAL);
+	h.flags = 0;
 	/* A saved RAM store says how much of it was copied. */
 	h.state = STORE_SAVED;
 	h.saved_bytes = 3 << 20;
@@ -112,7 +124,7 @@ static void impossible(void **state)
 		{ 12, 9 },     /* state */
 		{ 16, 1 },     /* header bytes */
 		{ 32, 3 },     /* chunk not a power of two */
-		{ 36, 1 },     /* unknown flags */
+		{ 36, 2 },     /* unknown flags */
 		{ 40, 1 },     /* origin size not whole sectors */
 		{ 700, 'x' },  /* past the last field */
 	};
