@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rosnap attach ORIGIN --store PATH [--name NAME] [--force] */
+/* rosnap attach ORIGIN --store PATH [--name NAME] [--force] [--key-file F] */
 #include <stdio.h>
 
 #include "rosnap.h"
@@ -10,11 +10,12 @@ int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "store", required_argument, NULL, 's' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "key-file", required_argument, NULL, 'K' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rosnap_device *dev = NULL;
-	const char *store = NULL, *name = NULL, *why;
+	const char *store = NULL, *name = NULL, *key_file = NULL, *why;
 	bool exit_now = false;
 	uint32_t flags = 0;
 	int c, r;
@@ -33,6 +34,9 @@ int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[])
 			break;
 		case 'F':
 			flags |= ROSNAP_ATTACH_FORCE;
+			break;
+		case 'K':
+			key_file = optarg;
 			break;
 		default:
 			if (common_option(ctx, c, "attach", &exit_now))
@@ -55,7 +59,8 @@ int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = need_root("attach");
 	if (r)
 		return r;
-	r = rosnap_attach(ctx, argv[optind], store, name, flags, &dev);
+	r = rosnap_attach_key(ctx, argv[optind], store, name, flags, key_file,
+			      &dev);
 	if (r < 0)
 		return fail(r, "cannot attach %s to %s", store, argv[optind]);
 	printf("%s\n", rosnap_device_get_path(dev));

@@ -18,6 +18,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "size", required_argument, NULL, 'S' },
 		{ "overwrite", no_argument, NULL, 'O' },
 		{ "encrypt", no_argument, NULL, 'E' },
+		{ "key-file", required_argument, NULL, 'K' },
 		{ "restore", required_argument, NULL, 'R' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -66,6 +67,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		case 'E':
 			o.flags |= ROSNAP_CREATE_ENCRYPT;
 			break;
+		case 'K':
+			o.key_file = optarg;
+			break;
 		case 'R':
 			if (optarg[0] != '/')
 				return usage_error("create", "--restore needs an "
@@ -111,10 +115,13 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 	if (!o.store && (o.flags & ROSNAP_CREATE_OVERWRITE))
 		return usage_error("create", "--overwrite applies to a store on "
 				   "disk (--store)");
-	if (!o.store && (o.flags & ROSNAP_CREATE_ENCRYPT))
-		return usage_error("create", "--encrypt applies to a store on disk "
-				   "(--store); a RAM store is gone at power-off "
-				   "anyway");
+	if (!o.store && ((o.flags & ROSNAP_CREATE_ENCRYPT) || o.key_file))
+		return usage_error("create", "--encrypt and --key-file apply to a "
+				   "store on disk (--store); a RAM store is gone at "
+				   "power-off anyway");
+	if ((o.flags & ROSNAP_CREATE_ENCRYPT) && o.key_file)
+		return usage_error("create", "--encrypt takes a random key, "
+				   "--key-file a key of yours: give one of them");
 	if (optind >= argc)
 		return usage_error("create", "no ORIGIN given");
 	if (optind + 1 < argc)

@@ -155,8 +155,9 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		return strdup(rosnap_device_get_journal(d) ? "journal" : "ram");
 	case F_PERSISTENT:
 		/* Whether the changes survive a reboot: not with a random key. */
+		s = rosnap_device_get_encryption(d);
 		return strdup(rosnap_device_get_store(d) &&
-			      !rosnap_device_get_encryption(d) ? "1" : "0");
+			      !(s && strcmp(s, "random") == 0) ? "1" : "0");
 	case F_ENCRYPTION:
 		s = rosnap_device_get_encryption(d);
 		return s ? strdup(s) : NULL;

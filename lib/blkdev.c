@@ -132,15 +132,17 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
-int blkdev_holders(struct rosnap_ctx *ctx, const char *kname, char *first,
-		   size_t len)
+/* The entries of kname's sysfs directory WHAT (holders, slaves): their
+ * count, and the first in first. */
+static int sys_links(struct rosnap_ctx *ctx, const char *kname,
+		     const char *what, char *first, size_t len)
 {
 	char p[PATH_MAX];
 	struct dirent *de;
 	int count = 0, r;
 	DIR *d;
 
-	r = path_build(ctx, p, sizeof(p), "/sys/class/block/%s/holders", kname);
+	r = path_build(ctx, p, sizeof(p), "/sys/class/block/%s/%s", kname, what);
 	if (r < 0)
 		return r;
 	d = opendir(p);
@@ -156,6 +158,20 @@ int blkdev_holders(struct rosnap_ctx *ctx, const char *kname, char *first,
 	}
 	closedir(d);
 	return count;
+}
+
+int blkdev_holders(struct rosnap_ctx *ctx, const char *kname, char *first,
+		   size_t len)
+{
+	return sys_links(ctx, kname, "holders", first, len);
+}
+
+int blkdev_slave(struct rosnap_ctx *ctx, const char *kname, char *slave,
+		 size_t len)
+{
+	int r = sys_links(ctx, kname, "slaves", slave, len);
+
+	return r < 0 ? r : r == 1 ? 0 : -ENODEV;
 }
 
 int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,

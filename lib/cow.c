@@ -103,17 +103,19 @@ static void part_free(struct rosnap_ctx *ctx, enum rosnap_backend backend,
 	const char *crypt;
 	char kname[32];
 	dev_t dev;
+	int r;
 
 	if (backend == ROSNAP_BACKEND_ZRAM)
 		zram_destroy(ctx, part->id);
 	else if (backend == ROSNAP_BACKEND_BRD)
 		brd_release(ctx, part->id);
-	else if ((backend == ROSNAP_BACKEND_FILE ||
-		  backend == ROSNAP_BACKEND_DISK) &&
-		 part_store(ctx, part, kname, sizeof(kname), &dev, &crypt) == 0) {
-		if (crypt)
-			encrypt_close(ctx, part->dev);
-		if (strncmp(kname, "loop", 4) == 0)
+	else if (backend == ROSNAP_BACKEND_FILE ||
+		 backend == ROSNAP_BACKEND_DISK) {
+		/* What stands under it, asked before it goes; a crypt device
+		 * of rosnap's goes even if its store's disk is gone. */
+		r = part_store(ctx, part, kname, sizeof(kname), &dev, &crypt);
+		encrypt_close(ctx, part->dev);
+		if (r == 0 && strncmp(kname, "loop", 4) == 0)
 			loop_wait_detached(ctx, kname);
 	}
 	part_record(ctx, part->kname, false);
@@ -472,6 +474,7 @@ int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 	if (r < 0)
 		return r;
 	ref->crypt = crypt;
+	ref->random_key = crypt && strcmp(crypt, "random") == 0;
 	if (loop_backing_file(ctx, kname, ref->path, sizeof(ref->path)) == 0)
 		return loop_backing_id(ctx, kname, &ref->dev, &ref->ino);
 	ref->blkdev = true;

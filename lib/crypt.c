@@ -5,7 +5,7 @@
  * only caller; no crypt table is written or parsed here).
  *
  *   store (device, or a loop over a file)
- *     -> dm-crypt NAME-cow.crypt, from the store's area (after its header)
+ *     -> dm-crypt NAME-cow.crypt, from the store's area
  *       -> the store's layer NAME-cow, as for any store on disk
  *
  * The layers above see plaintext and do not know.  A random key comes
@@ -13,12 +13,24 @@
  * else: not into the store, a file, a log, an argument or the
  * environment.  Once the crypt device is gone (removed, or the power is
  * off) what the store holds can never be read again.
+ *
+ * LUKS2 keeps the changes for whoever has the key file.  Its header sits
+ * in the store after rosnap's (which stays in the clear, so that attach
+ * checks the origin before it asks for a key), in the STORE_LUKS2_BYTES
+ * before the encrypted area.  libcryptsetup reads and writes a header at
+ * the start of a device or file only, so it is handed a copy in a memfd
+ * (a detached header, as "cryptsetup --header" takes), written back into
+ * the store after a format.  What the key file holds is read by
+ * libcryptsetup into memory it wipes, and serves as the passphrase.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libcryptsetup.h>
 
@@ -28,99 +40,102 @@ const struct kmod_need KMOD_DM_CRYPT = { "dm_crypt", "CONFIG_DM_CRYPT", NULL };
 
 /* aes-xts with two 256-bit keys: what cryptsetup itself defaults to. */
 #define KEY_BYTES 64
+/* LUKS2's two copies of its JSON metadata; its key slots after them. */
+#define LUKS2_METADATA_BYTES UINT64_C(16384)
 
 static void cs_log(int level, const char *msg, void *usrptr)
 {
 	struct rosnap_ctx *ctx = usrptr;
 	size_t n = strlen(msg);
 
-	(void)level;
-	/* libcryptsetup's words are for debugging; rosnap explains. */
 	if (n && msg[n - 1] == '\n')
 		n--;
-	log_dbg(ctx, "libcryptsetup: %.*s", (int)n, msg);
+	/* Its errors say why rosnap's message that follows failed. */
+	if (level == CRYPT_LOG_ERROR)
+		log_err(ctx, "libcryptsetup: %.*s", (int)n, msg);
+	else
+		log_dbg(ctx, "libcryptsetup: %.*s", (int)n, msg);
 }
 
-/* libcryptsetup takes over libdevmapper's log while it works. */
+/*
+ * libcryptsetup takes over libdevmapper's log while it works, and keeps
+ * its default log function: give both back (the ctx may go before the
+ * next call, and the program may use libcryptsetup itself).
+ */
 static void cs_done(struct rosnap_ctx *ctx, struct crypt_device *cd)
 {
-	crypt_free(cd);
+	if (cd)
+		crypt_free(cd);
+	crypt_set_log_callback(NULL, NULL, NULL);
 	dm_init(ctx);
 }
 
-static int cs_by_name(struct rosnap_ctx *ctx, const char *name,
-			 struct crypt_device **cd)
+/* A context for the header (a device or file) and the data (or NULL:
+ * the same device). */
+static int cs_init(struct rosnap_ctx *ctx, const char *header,
+		   const char *data, struct crypt_device **cd)
 {
 	int r;
 
 	crypt_set_log_callback(NULL, cs_log, ctx);
-	r = crypt_init_by_name(cd, name);
+	r = data ? crypt_init_data_device(cd, header, data) :
+		   crypt_init(cd, header);
 	if (r < 0) {
-		dm_init(ctx);
+		cs_done(ctx, NULL);
+		log_err(ctx, "cannot open %s for encryption: %s", data ? data :
+			header, strerror(-r));
 		return r;
 	}
 	crypt_set_log_callback(*cd, cs_log, ctx);
 	return 0;
 }
 
-/* The name of dev's crypt device, or -ENOENT if dev is none. */
-static int cs_name(struct rosnap_ctx *ctx, dev_t dev, char *name,
-		      size_t len)
+/*
+ * Whether a device is a crypt device rosnap made under a store's layer:
+ * its name NAME-cow.crypt (which no rosnap device can take), and the
+ * DM UUID libcryptsetup gives it, CRYPT-PLAIN-NAME or CRYPT-LUKS2-*-NAME.
+ * A store on a dm-crypt device of the user's is no business of this file.
+ */
+static bool ours(const struct dm_info_ex *info)
 {
-	struct dm_info_ex info;
+	size_t n = strlen(info->name), u = strlen(info->uuid);
+	const size_t suffix = strlen(COW_SUFFIX CRYPT_SUFFIX);
 
-	if (dm_info_devnum(ctx, dev, &info) < 0 ||
-	    strncmp(info.uuid, "CRYPT-", 6) != 0)
+	if (n <= suffix ||
+	    strcmp(info->name + n - suffix, COW_SUFFIX CRYPT_SUFFIX) != 0)
+		return false;
+	if (strncmp(info->uuid, "CRYPT-PLAIN-", 12) == 0)
+		return strcmp(info->uuid + 12, info->name) == 0;
+	return strncmp(info->uuid, "CRYPT-LUKS2-", 12) == 0 && u > n + 12 &&
+	       info->uuid[u - n - 1] == '-' &&
+	       strcmp(info->uuid + u - n, info->name) == 0;
+}
+
+/* The crypt device dev if rosnap made it, or -ENOENT. */
+static int cs_name(struct rosnap_ctx *ctx, dev_t dev, struct dm_info_ex *info)
+{
+	if (dm_info_devnum(ctx, dev, info) < 0 || !ours(info))
 		return -ENOENT;
-	snprintf(name, len, "%s", info.name);
 	return 0;
 }
 
-int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
-		      uint64_t bytes, const char *name, dev_t *out)
+static int dev_path(struct rosnap_ctx *ctx, dev_t dev, char *path, size_t len)
 {
-	struct crypt_params_plain p = {
-		.offset = offset,
-		.size = bytes / SECTOR_SIZE,
-		.sector_size = SECTOR_SIZE,
-	};
-	struct crypt_device *cd = NULL;
-	unsigned char key[KEY_BYTES];
-	char kname[32], path[64];
+	char kname[32];
+	int r;
+
+	r = blkdev_kname(ctx, dev, kname, sizeof(kname));
+	if (r == 0)
+		snprintf(path, len, "/dev/%s", kname);
+	return r;
+}
+
+/* The device number of the crypt device NAME just made. */
+static int activated(struct rosnap_ctx *ctx, const char *name, dev_t *out)
+{
 	struct dm_info_ex info;
 	int r;
 
-	r = module_ensure(ctx, &KMOD_DM_CRYPT);
-	if (r < 0)
-		return r;
-	r = blkdev_kname(ctx, dev, kname, sizeof(kname));
-	if (r < 0)
-		return r;
-	snprintf(path, sizeof(path), "/dev/%s", kname);
-	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-		r = -errno;
-		log_err(ctx, "cannot get a random key: %s", strerror(-r));
-		return r;
-	}
-	crypt_set_log_callback(NULL, cs_log, ctx);
-	r = crypt_init(&cd, path);
-	if (r == 0) {
-		crypt_set_log_callback(cd, cs_log, ctx);
-		r = crypt_format(cd, CRYPT_PLAIN, "aes", "xts-plain64", NULL, NULL,
-				 sizeof(key), &p);
-	}
-	/* Hidden from udev: nothing is to probe or link the ciphertext. */
-	if (r == 0)
-		r = crypt_activate_by_volume_key(cd, name, (const char *)key,
-						 sizeof(key),
-						 CRYPT_ACTIVATE_PRIVATE);
-	explicit_bzero(key, sizeof(key));
-	cs_done(ctx, cd);
-	if (r < 0) {
-		log_err(ctx, "cannot encrypt the store on %s: %s", path,
-			strerror(-r));
-		return r;
-	}
 	r = dm_info(ctx, name, &info);
 	if (r < 0) {
 		log_err(ctx, "%s vanished after it was made", name);
@@ -131,53 +146,297 @@ int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
 	return 0;
 }
 
-int encrypt_below(struct rosnap_ctx *ctx, dev_t dev, dev_t *below,
-		const char **type)
+int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
+			uint64_t bytes, const char *name, dev_t *out)
 {
-	struct crypt_device *cd;
-	char name[128];
-	const char *path, *t;
-	struct stat st;
+	struct crypt_params_plain p = {
+		.offset = offset,
+		.size = bytes / SECTOR_SIZE,
+		.sector_size = SECTOR_SIZE,
+	};
+	struct crypt_device *cd = NULL;
+	unsigned char key[KEY_BYTES];
+	char path[64];
 	int r;
 
-	r = cs_name(ctx, dev, name, sizeof(name));
-	if (r < 0)
-		return r;
-	r = cs_by_name(ctx, name, &cd);
-	if (r < 0)
-		return r;
-	path = crypt_get_device_name(cd);
-	r = path && stat(path, &st) == 0 && S_ISBLK(st.st_mode) ? 0 : -ENODEV;
+	r = module_ensure(ctx, &KMOD_DM_CRYPT);
 	if (r == 0)
-		*below = st.st_rdev;
-	/* rosnap makes plain dm-crypt with a random key, nothing else yet. */
-	t = crypt_get_type(cd);
-	if (type)
-		*type = t && strcmp(t, CRYPT_PLAIN) == 0 ? "random" : "unknown";
-	cs_done(ctx, cd);
+		r = dev_path(ctx, dev, path, sizeof(path));
+	if (r < 0)
+		return r;
+	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+		r = -errno;
+		log_err(ctx, "cannot get a random key: %s", strerror(-r));
+		return r;
+	}
+	r = cs_init(ctx, path, NULL, &cd);
+	if (r == 0) {
+		r = crypt_format(cd, CRYPT_PLAIN, "aes", "xts-plain64", NULL, NULL,
+				 sizeof(key), &p);
+		/* Hidden from udev: nothing is to probe or link it. */
+		if (r == 0)
+			r = crypt_activate_by_volume_key(cd, name, (const char *)key,
+							 sizeof(key),
+							 CRYPT_ACTIVATE_PRIVATE);
+		cs_done(ctx, cd);
+		if (r < 0)
+			log_err(ctx, "cannot encrypt the store on %s: %s", path,
+				strerror(-r));
+	}
+	explicit_bzero(key, sizeof(key));
+	return r < 0 ? r : activated(ctx, name, out);
+}
+
+static int copy_range(int from, uint64_t from_at, int to, uint64_t to_at,
+		      uint64_t len)
+{
+	char buf[65536];
+	uint64_t done;
+	ssize_t n;
+
+	for (done = 0; done < len; done += (uint64_t)n) {
+		n = pread(from, buf, sizeof(buf) < len - done ? sizeof(buf) :
+				     (size_t)(len - done), (off_t)(from_at + done));
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if (pwrite(to, buf, (size_t)n, (off_t)(to_at + done)) != n)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A memfd for a copy of the LUKS2 header at header_at in the store
+ * (load), or for a new one; its path for libcryptsetup. */
+static int header_copy(struct rosnap_ctx *ctx, int fd, uint64_t header_at,
+		       bool load, char *path, size_t len)
+{
+	int m, r = 0;
+
+	m = memfd_create("rosnap-luks2", MFD_CLOEXEC);
+	if (m < 0 || ftruncate(m, (off_t)STORE_LUKS2_BYTES) < 0)
+		r = -errno;
+	if (r == 0 && load)
+		r = copy_range(fd, header_at, m, 0, STORE_LUKS2_BYTES);
+	if (r < 0) {
+		log_err(ctx, "cannot copy the store's LUKS2 header: %s",
+			strerror(-r));
+		if (m >= 0)
+			close(m);
+		return r;
+	}
+	snprintf(path, len, "/proc/self/fd/%d", m);
+	return m;
+}
+
+static int read_key(struct rosnap_ctx *ctx, struct crypt_device *cd,
+		    const char *key_file, char **key, size_t *len)
+{
+	int r;
+
+	*key = NULL;
+	*len = 0;
+	r = crypt_keyfile_device_read(cd, key_file, key, len, 0, 0, 0);
+	if (r < 0) {
+		log_err(ctx, "cannot read the key file %s: %s", key_file,
+			strerror(-r));
+		return r;
+	}
+	if (*len == 0) {
+		crypt_safe_free(*key);
+		*key = NULL;
+		log_err(ctx, "the key file %s is empty", key_file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file)
+{
+	char *key;
+	size_t len;
+	int fd, r;
+
+	/* libcryptsetup says "Invalid argument" for any file it cannot open. */
+	fd = open(key_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		log_err(ctx, "cannot open the key file %s: %s", key_file,
+			strerror(-r));
+		return r;
+	}
+	close(fd);
+	crypt_set_log_callback(NULL, cs_log, ctx);
+	r = read_key(ctx, NULL, key_file, &key, &len);
+	crypt_safe_free(key);
 	return r;
+}
+
+int encrypt_format_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
+			 uint64_t header_at, uint64_t data_at,
+			 const char *key_file, const char *store)
+{
+	struct crypt_params_luks2 p = { .sector_size = SECTOR_SIZE };
+	char header[64], data[64], *key;
+	struct crypt_device *cd;
+	size_t len;
+	int m, r;
+
+	r = dev_path(ctx, dev, data, sizeof(data));
+	if (r < 0)
+		return r;
+	m = header_copy(ctx, fd, header_at, false, header, sizeof(header));
+	if (m < 0)
+		return m;
+	r = cs_init(ctx, header, data, &cd);
+	if (r < 0)
+		goto out;
+	r = crypt_set_metadata_size(cd, LUKS2_METADATA_BYTES,
+				    STORE_LUKS2_BYTES - 2 * LUKS2_METADATA_BYTES);
+	if (r == 0)
+		r = crypt_set_data_offset(cd, data_at / SECTOR_SIZE);
+	if (r == 0)
+		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL,
+				 KEY_BYTES, &p);
+	if (r < 0)
+		log_err(ctx, "cannot make a LUKS2 header for %s: %s", store,
+			strerror(-r));
+	if (r == 0)
+		r = read_key(ctx, cd, key_file, &key, &len);
+	if (r == 0) {
+		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
+						    key, len);
+		crypt_safe_free(key);
+		if (r < 0)
+			log_err(ctx, "cannot add a key slot to %s: %s", store,
+				strerror(-r));
+	}
+	cs_done(ctx, cd);
+	if (r >= 0) {
+		r = copy_range(m, 0, fd, header_at, STORE_LUKS2_BYTES);
+		if (r == 0 && fdatasync(fd) < 0)
+			r = -errno;
+		if (r < 0)
+			log_err(ctx, "cannot write the LUKS2 header into %s: %s",
+				store, strerror(-r));
+	}
+out:
+	close(m);
+	return r < 0 ? r : 0;
+}
+
+int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
+		       uint64_t header_at, const char *key_file,
+		       const char *store, const char *name, dev_t *out)
+{
+	char header[64], data[64], *key;
+	struct crypt_device *cd;
+	size_t len;
+	int m, r;
+
+	r = module_ensure(ctx, &KMOD_DM_CRYPT);
+	if (r == 0)
+		r = dev_path(ctx, dev, data, sizeof(data));
+	if (r < 0)
+		return r;
+	m = header_copy(ctx, fd, header_at, true, header, sizeof(header));
+	if (m < 0)
+		return m;
+	r = cs_init(ctx, header, data, &cd);
+	if (r < 0)
+		goto out;
+	r = crypt_load(cd, CRYPT_LUKS2, NULL);
+	if (r < 0) {
+		log_err(ctx, "the LUKS2 header in %s is unusable (damaged?): %s",
+			store, strerror(-r));
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = read_key(ctx, cd, key_file, &key, &len);
+	if (r == 0) {
+		r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key,
+						 len, CRYPT_ACTIVATE_PRIVATE);
+		crypt_safe_free(key);
+		if (r == -EPERM) {
+			log_err(ctx, "the key in %s opens no key slot of %s: it is "
+				"not this store's key", key_file, store);
+			r = -EINVAL;
+		} else if (r < 0) {
+			log_err(ctx, "cannot open the encrypted store %s: %s",
+				store, strerror(-r));
+		}
+	}
+	cs_done(ctx, cd);
+out:
+	close(m);
+	return r < 0 ? r : activated(ctx, name, out);
+}
+
+int encrypt_below(struct rosnap_ctx *ctx, dev_t dev, dev_t *below,
+		  const char **type)
+{
+	struct dm_info_ex info;
+	char kname[32], slave[32];
+	int r;
+
+	r = cs_name(ctx, dev, &info);
+	if (r < 0)
+		return r;
+	*type = strncmp(info.uuid, "CRYPT-PLAIN-", 12) == 0 ? "random" : "luks2";
+	/* The kernel's own answer: a LUKS2 header is not on the device to
+	 * load, and a store's disk may be gone. */
+	r = blkdev_kname(ctx, dev, kname, sizeof(kname));
+	if (r == 0)
+		r = blkdev_slave(ctx, kname, slave, sizeof(slave));
+	if (r == 0)
+		r = blkdev_devnum(ctx, slave, below);
+	return r;
+}
+
+/* Removed as any device-mapper device: that needs no header, no key, not
+ * even a table (a command killed while libcryptsetup made it). */
+static int close_ours(struct rosnap_ctx *ctx, const struct dm_info_ex *info)
+{
+	int r = dm_remove(ctx, info->name);
+
+	if (r < 0 && r != -ENXIO)
+		log_err(ctx, "cannot remove %s: %s", info->name, strerror(-r));
+	return r == -ENXIO ? 0 : r;
 }
 
 int encrypt_close_name(struct rosnap_ctx *ctx, const char *name)
 {
-	struct crypt_device *cd;
-	int r;
+	struct dm_info_ex info;
 
-	r = cs_by_name(ctx, name, &cd);
-	if (r < 0)
-		return r;
-	r = crypt_deactivate(cd, name);
-	cs_done(ctx, cd);
-	if (r < 0)
-		log_err(ctx, "cannot remove %s: %s", name, strerror(-r));
-	return r;
+	if (dm_info(ctx, name, &info) < 0 || !ours(&info))
+		return -ENOENT;
+	return close_ours(ctx, &info);
 }
 
 int encrypt_close(struct rosnap_ctx *ctx, dev_t dev)
 {
-	char name[128];
+	struct dm_info_ex info;
 	int r;
 
-	r = cs_name(ctx, dev, name, sizeof(name));
-	return r < 0 ? r : encrypt_close_name(ctx, name);
+	r = cs_name(ctx, dev, &info);
+	return r < 0 ? r : close_ours(ctx, &info);
+}
+
+void encrypt_tidy(struct rosnap_ctx *ctx)
+{
+	struct dm_info_ex info;
+	char **names;
+	int n, i;
+
+	n = dm_list_uuid(ctx, "CRYPT-", &names);
+	for (i = 0; i < n; i++) {
+		/* Between commands, a store's layer holds each of them. */
+		if (dm_info(ctx, names[i], &info) < 0 || !ours(&info) ||
+		    info.open_count > 0)
+			continue;
+		if (close_ours(ctx, &info) == 0)
+			log_notice(ctx, "removed %s, the crypt device of a store "
+				   "that a killed rosnap command left", names[i]);
+	}
+	if (n >= 0)
+		strv_free(names);
 }

@@ -260,6 +260,9 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len);
 /* Number of entries in /sys/class/block/KNAME/holders, or -errno. */
 int blkdev_holders(struct rosnap_ctx *ctx, const char *kname,
 		   char *first, size_t len);
+/* The one device kname stands on (a crypt device's); -ENODEV if not one. */
+int blkdev_slave(struct rosnap_ctx *ctx, const char *kname, char *slave,
+		 size_t len);
 /*
  * The devices KNAME is built on, itself included: its whole disk if a
  * partition, what its slaves/ lead to, and for a loop device the disk that
@@ -436,7 +439,8 @@ struct journal_ref {
 	bool blkdev;
 	dev_t dev;
 	ino_t ino;
-	const char *crypt;        /* a store's encryption ("random"), or NULL */
+	const char *crypt;        /* a store's encryption ("random", "luks2") */
+	bool random_key;          /* its key dies with its crypt device */
 };
 int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 		struct journal_ref *ref);
@@ -707,7 +711,10 @@ enum store_state {
 };
 /* The store's area is encrypted with a random key nobody kept. */
 #define STORE_F_RANDOM_KEY 0x1u
-#define STORE_F_KNOWN STORE_F_RANDOM_KEY
+/* ... or with LUKS2, its header in the STORE_LUKS2_BYTES after rosnap's. */
+#define STORE_F_LUKS2 0x2u
+#define STORE_F_KNOWN (STORE_F_RANDOM_KEY | STORE_F_LUKS2)
+#define STORE_LUKS2_BYTES (UINT64_C(1) << 20)
 struct store_header {
 	uint32_t version;
 	uint32_t state;
@@ -731,6 +738,8 @@ struct store {
 	bool blkdev;
 	bool created_file;        /* this command made the file */
 	bool wrote;               /* this command wrote its header */
+	bool fresh;               /* made by this command: no changes yet */
+	const char *key_file;     /* the key of a LUKS2 store */
 	dev_t dev;                /* the block device */
 	uint64_t size;            /* of the file or device */
 	struct store_header h;
@@ -795,7 +804,14 @@ int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
 int store_check_fingerprint(struct rosnap_ctx *ctx, struct store *s,
 			    const struct origin *o, bool force);
 int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
-/* The layer NAME over the store's area (a loop device over a file). */
+/* Where the kernel's store starts: after rosnap's header (and LUKS2's). */
+uint64_t store_area_at(const struct store_header *h);
+/* Encrypt a store store_make() made (STORE_F_*; the LUKS2 key's file,
+ * checked by the caller): its area shrinks by LUKS2's header. */
+int store_encrypt(struct rosnap_ctx *ctx, struct store *s, uint32_t flags,
+		  const char *key_file);
+/* The layer NAME over the store's area (a loop device over a file), through
+ * its crypt device if it is encrypted. */
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow);
 
@@ -805,13 +821,28 @@ int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
  * keyed with a random key that nothing keeps; its device number. */
 int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
 		      uint64_t bytes, const char *name, dev_t *out);
-/* The device under the crypt device dev, and its encryption ("random");
- * -ENOENT if dev is no crypt device. */
+/*
+ * LUKS2 with its header in the store (fd) at header_at, STORE_LUKS2_BYTES
+ * long, the data on dev from data_at (bytes), a key slot opened by what
+ * key_file holds.  Format writes the header; open makes the crypt device.
+ */
+int encrypt_format_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
+			 uint64_t header_at, uint64_t data_at,
+			 const char *key_file, const char *store);
+int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
+		       uint64_t header_at, const char *key_file,
+		       const char *store, const char *name, dev_t *out);
+/* Whether key_file can be read and holds a key, before anything is made. */
+int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file);
+/* The device under the crypt device dev, and its encryption ("random",
+ * "luks2"); -ENOENT if dev is no crypt device. */
 int encrypt_below(struct rosnap_ctx *ctx, dev_t dev, dev_t *below,
 		const char **type);
-/* Remove the crypt device dev (-ENOENT: dev is none) or NAME. */
+/* Remove the crypt device dev or NAME (-ENOENT: none rosnap made). */
 int encrypt_close(struct rosnap_ctx *ctx, dev_t dev);
 int encrypt_close_name(struct rosnap_ctx *ctx, const char *name);
+/* Under the lock: remove the crypt devices no layer holds. */
+void encrypt_tidy(struct rosnap_ctx *ctx);
 
 /* save.c: a saved RAM store (state "saved"), for create --restore */
 /* Open it, and check it belongs to o as far as o's identity tells. */

@@ -152,7 +152,15 @@ struct rosnap_create_opts {
 #if UINTPTR_MAX == UINT32_MAX
 	uint32_t restore_pad_;
 #endif
-	uint64_t reserved[6];       /* must be 0 */
+	/*
+	 * With a store: encrypt it with LUKS2, opened by what this file
+	 * holds (see ROSNAP_CREATE_ENCRYPT for a random key instead).
+	 */
+	const char *key_file;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t key_file_pad_;
+#endif
+	uint64_t reserved[5];       /* must be 0 */
 };
 
 /* Default COW capacity, in percent of physical memory, per backend. */
@@ -191,6 +199,15 @@ int rosnap_create(struct rosnap_ctx *ctx, const char *origin,
 int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
 		  const char *store, const char *name, uint32_t flags,
 		  struct rosnap_device **dev);
+/*
+ * The same for a store encrypted with LUKS2 (rosnap_create_opts'
+ * key_file): key_file holds its key.  -EINVAL if the key opens none of
+ * the store's key slots, if key_file is NULL for an encrypted store or
+ * given for one that is not.
+ */
+int rosnap_attach_key(struct rosnap_ctx *ctx, const char *origin,
+		      const char *store, const char *name, uint32_t flags,
+		      const char *key_file, struct rosnap_device **dev);
 
 /*
  * Remove a rosnap device by name or path: refuses with -EBUSY while it
@@ -464,7 +481,7 @@ const char *rosnap_device_get_cow_device(const struct rosnap_device *dev);
 /* The file or block device of a store on disk, or NULL (RAM). */
 const char *rosnap_device_get_store(const struct rosnap_device *dev);
 /* How a store on disk is encrypted ("random": a key that dies with the
- * device, see ROSNAP_CREATE_ENCRYPT), or NULL. */
+ * device, see ROSNAP_CREATE_ENCRYPT; "luks2": key_file), or NULL. */
 const char *rosnap_device_get_encryption(const struct rosnap_device *dev);
 /*
  * Where rosnap_save() last saved the RAM store since the device was made,

@@ -124,6 +124,13 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			rosnap_state_name(d->state));
 		return d->state == ROSNAP_STATE_MERGING ? -EBUSY : -EINVAL;
 	}
+	if (d->store.random_key) {
+		log_err(ctx, "the store of %s is on disk (%s), encrypted with a key "
+			"that goes with the device: its changes cannot be saved; "
+			"'rosnap merge %s' puts them into %s", d->name, d->store.path,
+			d->name, device_origin_label(d));
+		return -EINVAL;
+	}
 	if (d->backend != ROSNAP_BACKEND_ZRAM && d->backend != ROSNAP_BACKEND_BRD) {
 		log_err(ctx, "the store of %s is on disk already (%s): it needs no "
 			"saving", d->name, d->store.path);

@@ -34,10 +34,10 @@ static bool is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
-/* The options' layout is ABI: store and restore took reserved words, each
- * 8 bytes wide. */
+/* The options' layout is ABI: store, restore and key_file took reserved
+ * words, each 8 bytes wide. */
 _Static_assert(offsetof(struct rosnap_create_opts, reserved) ==
-		       offsetof(struct rosnap_create_opts, store) + 16 &&
+		       offsetof(struct rosnap_create_opts, store) + 24 &&
 	       sizeof(struct rosnap_create_opts) ==
 		       offsetof(struct rosnap_create_opts, store) + 64,
 	       "struct rosnap_create_opts changed size or layout");
@@ -59,9 +59,14 @@ static int check_opts(struct rosnap_ctx *ctx,
 		log_err(ctx, "overwrite applies to a store on disk (--store)");
 		return -EINVAL;
 	}
-	if ((o->flags & ROSNAP_CREATE_ENCRYPT) && !o->store) {
-		log_err(ctx, "encrypt applies to a store on disk (--store); a RAM "
-			"store is gone at power-off anyway");
+	if (((o->flags & ROSNAP_CREATE_ENCRYPT) || o->key_file) && !o->store) {
+		log_err(ctx, "encryption applies to a store on disk (--store); a "
+			"RAM store is gone at power-off anyway");
+		return -EINVAL;
+	}
+	if ((o->flags & ROSNAP_CREATE_ENCRYPT) && o->key_file) {
+		log_err(ctx, "a store is encrypted with a random key or with a key "
+			"file, not both");
 		return -EINVAL;
 	}
 	if (o->restore && (o->store || o->restore[0] != '/')) {
@@ -299,7 +304,7 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 	struct dm_info_ex info;
 	unsigned maj, min;
 	int was_ro, loop, fd;
-	char kname[64], cname[160];
+	char kname[64];
 	bool ro;
 
 	/* Its device exists: the create got to its end. */
@@ -310,10 +315,6 @@ static void create_undo(struct rosnap_ctx *ctx, const char *name,
 			remove_orphan(ctx, d);
 		rosnap_device_unref(d);
 	}
-	/* Killed between the store's crypt device and its layer. */
-	snprintf(cname, sizeof(cname), "%s" COW_SUFFIX CRYPT_SUFFIX, name);
-	if (dm_info(ctx, cname, &info) == 0 && info.open_count == 0)
-		encrypt_close_name(ctx, cname);
 	/* A loop rosnap attached went with the killed command's descriptor. */
 	if (sscanf(record, "%u:%u %d %d", &maj, &min, &was_ro, &loop) == 4 &&
 	    !was_ro && !loop) {
@@ -424,13 +425,21 @@ static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 	char size[32];
 	int r;
 
-	r = store_make(ctx, opts->store, opts->ram_bytes,
+	/* Before anything is written. */
+	if (opts->key_file && (r = encrypt_check_key_file(ctx, opts->key_file)) < 0)
+		goto out;
+	/* A new file: --size is the capacity, LUKS2's header comes on top. */
+	r = store_make(ctx, opts->store, opts->ram_bytes && opts->key_file ?
+		       opts->ram_bytes + STORE_LUKS2_BYTES : opts->ram_bytes,
 		       opts->flags & ROSNAP_CREATE_OVERWRITE, o, chunk, name, &st);
 	if (r < 0)
 		goto out;
 	if (opts->flags & ROSNAP_CREATE_ENCRYPT)
-		st.h.flags |= STORE_F_RANDOM_KEY;
-	r = check_store_blocks(ctx, &st, o, chunk);
+		r = store_encrypt(ctx, &st, STORE_F_RANDOM_KEY, NULL);
+	else if (opts->key_file)
+		r = store_encrypt(ctx, &st, STORE_F_LUKS2, opts->key_file);
+	if (r == 0)
+		r = check_store_blocks(ctx, &st, o, chunk);
 	if (r == 0)
 		r = load_on_disk(ctx, o, &st, name, true, false);
 	if (r < 0) {
@@ -442,7 +451,8 @@ static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 		 "%s of %s, %s", name, o->file[0] ? o->file : o->path, size,
 		 opts->store, st.h.flags & STORE_F_RANDOM_KEY ?
 		 "encrypted with a random key (unreadable once removed)" :
-		 "kept across reboots");
+		 st.h.flags & STORE_F_LUKS2 ? "encrypted (LUKS2), kept across "
+		 "reboots" : "kept across reboots");
 	store_close(&st);
 	return 0;
 out:
@@ -669,7 +679,8 @@ fail_ro:
 
 static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 			 const char *path, const char *want, uint32_t flags,
-			 char *name, size_t name_len, bool *merging)
+			 const char *key_file, char *name, size_t name_len,
+			 bool *merging)
 {
 	bool force = flags & ROSNAP_ATTACH_FORCE;
 	struct store st = { .fd = -1 };
@@ -699,13 +710,24 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 	if (st.h.flags & STORE_F_RANDOM_KEY) {
 		log_err(ctx, "%s was encrypted with a random key, which went with "
 			"its device: its changes can never be read%s; 'rosnap "
-			"create %s --store %s --overwrite' makes a new store there",
+			"create %s --store %s --overwrite --encrypt' makes a new "
+			"store there",
 			path, st.h.state == STORE_MERGING ? ", and the merge "
 			"that was cut short left the origin half merged" : "",
 			spec, path);
 		r = -EINVAL;
 		goto out;
 	}
+	if (!(st.h.flags & STORE_F_LUKS2) != !key_file) {
+		log_err(ctx, key_file ? "%s is not encrypted: leave --key-file out" :
+			"%s is encrypted (LUKS2): give its key with --key-file",
+			path);
+		r = -EINVAL;
+		goto out;
+	}
+	st.key_file = key_file;
+	if (key_file && (r = encrypt_check_key_file(ctx, key_file)) < 0)
+		goto out;
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");
 	if (!name[0])
@@ -753,6 +775,14 @@ _public_ int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
 			   const char *store, const char *name, uint32_t flags,
 			   struct rosnap_device **dev)
 {
+	return rosnap_attach_key(ctx, origin, store, name, flags, NULL, dev);
+}
+
+_public_ int rosnap_attach_key(struct rosnap_ctx *ctx, const char *origin,
+			       const char *store, const char *name,
+			       uint32_t flags, const char *key_file,
+			       struct rosnap_device **dev)
+{
 	bool merging = false;
 	char buf[128];
 	const char *why;
@@ -773,8 +803,8 @@ _public_ int rosnap_attach(struct rosnap_ctx *ctx, const char *origin,
 	r = lock_acquire(ctx);
 	if (r < 0)
 		return r;
-	r = attach_locked(ctx, origin, store, name, flags, buf, sizeof(buf),
-			  &merging);
+	r = attach_locked(ctx, origin, store, name, flags, key_file, buf,
+			  sizeof(buf), &merging);
 	lock_release(ctx);
 	/* Finished as 'rosnap merge' would: then it protects the origin. */
 	if (r == 0 && merging)
@@ -942,7 +972,7 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			"--store')", d->name);
 		return -EINVAL;
 	}
-	if (keep && d->store.crypt) {
+	if (keep && d->store.random_key) {
 		log_err(ctx, "the store of %s is encrypted with a random key that "
 			"goes with the device: its changes cannot be kept past "
 			"its removal ('rosnap merge %s' puts them into %s)", d->name,

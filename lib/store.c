@@ -6,6 +6,12 @@
  *   0     header (4096 bytes, little-endian, CRC32 at its end)
  *   4096  the kernel's persistent store ("PO"), store_bytes long
  *
+ * or, encrypted with LUKS2 (crypt.c):
+ *
+ *   0     header
+ *   4096  LUKS2's header, STORE_LUKS2_BYTES
+ *   ...   the kernel's persistent store, encrypted, store_bytes long
+ *
  * The header names the origin the changes belong to: its size, its
  * filesystem, partition table and partition UUIDs, and a fingerprint of
  * its contents (a keyed hash of its first and last MiB, where filesystems
@@ -150,6 +156,7 @@ int store_decode(const unsigned char *buf, struct store_header *h,
 	    (h->state == STORE_SAVED) != (h->saved_bytes != 0) ||
 	    h->saved_bytes > h->store_bytes ||
 	    (h->state == STORE_SAVED && h->flags) ||
+	    (h->flags & STORE_F_RANDOM_KEY && h->flags & STORE_F_LUKS2) ||
 	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
 	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||
 	    h->store_bytes < MIN_COW_BYTES ||
@@ -443,7 +450,7 @@ static int open_store(struct rosnap_ctx *ctx, const char *path, bool excl,
 		r = store_decode(buf, &s->h, &why);
 	/* A save holds what its store held, on a device maybe smaller
 	 * than the store's capacity. */
-	if (r == 0 && s->size < STORE_HEADER_BYTES + (s->h.state == STORE_SAVED ?
+	if (r == 0 && s->size < store_area_at(&s->h) + (s->h.state == STORE_SAVED ?
 			s->h.saved_bytes : s->h.store_bytes)) {
 		why = "it is shorter than its header says (it was cut)";
 		r = -EINVAL;
@@ -484,6 +491,12 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 		return -EBUSY;
 	}
 	if (store_has_magic(buf)) {
+		if (overwrite && store_decode(buf, &h, NULL) == 0 &&
+		    h.state == STORE_MERGING)
+			log_warn(ctx, "%s held the changes of a merge into %s that "
+				 "was cut short, encrypted with a key that is gone: "
+				 "%s is half merged, check its filesystem", s->path,
+				 h.origin_path, h.origin_path);
 		if (overwrite)
 			return 0;
 		if (store_decode(buf, &h, NULL) == 0 &&
@@ -577,6 +590,7 @@ int store_make(struct rosnap_ctx *ctx, const char *path, uint64_t bytes,
 		r = -EINVAL;
 		goto fail;
 	}
+	s->fresh = true;
 	s->h.version = STORE_VERSION;
 	s->h.state = STORE_ATTACHED;
 	s->h.chunk_sectors = chunk / SECTOR_SIZE;
@@ -688,6 +702,10 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 	unsigned char *buf;
 	int fl, r = 0;
 
+	/* Encrypted, it reads as noise: the kernel checks it as it loads
+	 * (a failed load undoes everything). */
+	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2))
+		return 0;
 	/*
 	 * Past the page cache: the kernel wrote it with bios, which leave a
 	 * block device's cache alone (kernel-facts.md).
@@ -733,6 +751,76 @@ static int crypt_zero_head(struct rosnap_ctx *ctx, dev_t dev, const char *name)
 	return r;
 }
 
+uint64_t store_area_at(const struct store_header *h)
+{
+	return STORE_HEADER_BYTES + (h->flags & STORE_F_LUKS2 ? STORE_LUKS2_BYTES :
+								0);
+}
+
+int store_encrypt(struct rosnap_ctx *ctx, struct store *s, uint32_t flags,
+		  const char *key_file)
+{
+	uint64_t chunk = (uint64_t)s->h.chunk_sectors * SECTOR_SIZE;
+	char a[32];
+
+	s->h.flags |= flags;
+	s->key_file = key_file;
+	s->h.store_bytes = s->size > store_area_at(&s->h) ?
+		(s->size - store_area_at(&s->h)) / chunk * chunk : 0;
+	if (s->h.store_bytes < MIN_COW_BYTES) {
+		rosnap_format_size(store_area_at(&s->h) + MIN_COW_BYTES, a,
+				   sizeof(a));
+		log_err(ctx, "store %s is too small: encrypted, it needs at least "
+			"%s", s->path, a);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The crypt device NAME under the layer of an encrypted store, over dev. */
+static int store_crypt(struct rosnap_ctx *ctx, struct store *s,
+		       const char *name, dev_t *dev)
+{
+	uint64_t at = store_area_at(&s->h);
+	int r;
+
+	/* What store_make() wrote in the clear must not land later, over
+	 * the zeroes written through the crypt device. */
+	if (s->fresh && fdatasync(s->fd) < 0) {
+		r = -errno;
+		log_err(ctx, "cannot write %s: %s", s->path, strerror(-r));
+		return r;
+	}
+	if (s->h.flags & STORE_F_RANDOM_KEY) {
+		r = encrypt_open_random(ctx, *dev, at / SECTOR_SIZE,
+					s->h.store_bytes, name, dev);
+	} else {
+		if (!s->key_file) {
+			log_err(ctx, "%s is encrypted (LUKS2): give its key with "
+				"--key-file", s->path);
+			return -EINVAL;
+		}
+		r = s->fresh ? encrypt_format_luks2(ctx, s->fd, *dev,
+						    STORE_HEADER_BYTES, at,
+						    s->key_file, s->path) : 0;
+		if (r == 0)
+			r = encrypt_open_luks2(ctx, s->fd, *dev, STORE_HEADER_BYTES,
+					       s->key_file, s->path, name, dev);
+	}
+	if (r < 0)
+		return r;
+	if (s->fresh) {
+		r = crypt_zero_head(ctx, *dev, name);
+		if (r < 0) {
+			encrypt_close_name(ctx, name);
+			return r;
+		}
+	}
+	/* Encrypted, in no layer yet. */
+	test_pause(ctx, "store", "crypt");
+	return 0;
+}
+
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow)
 {
@@ -746,25 +834,14 @@ int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		if (r < 0)
 			return r;
 	}
-	if (s->h.flags & STORE_F_RANDOM_KEY) {
-		/* What store_make() wrote in the clear must not land later,
-		 * over the zeroes written through the crypt device. */
-		if (fdatasync(s->fd) < 0) {
-			r = -errno;
-			log_err(ctx, "cannot write %s: %s", s->path, strerror(-r));
+	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2)) {
+		snprintf(cname, sizeof(cname), "%s" CRYPT_SUFFIX, name);
+		r = store_crypt(ctx, s, cname, &dev);
+		if (r < 0) {
+			cname[0] = '\0';
 			goto out;
 		}
-		snprintf(cname, sizeof(cname), "%s" CRYPT_SUFFIX, name);
-		r = encrypt_open_random(ctx, dev, offset, s->h.store_bytes, cname,
-					&dev);
-		if (r < 0)
-			goto out;
 		offset = 0;
-		r = crypt_zero_head(ctx, dev, cname);
-		if (r < 0)
-			goto out;
-		/* Encrypted, in no layer yet. */
-		test_pause(ctx, "store", "crypt");
 	}
 	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, dev, offset,
 			  s->h.store_bytes, u, cow);

@@ -399,6 +399,7 @@ void transition_tidy(struct rosnap_ctx *ctx)
 	create_tidy(ctx);
 	/* A RAM device a killed grow made goes now, unless its table took it. */
 	cow_tidy(ctx);
+	encrypt_tidy(ctx);
 	n = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	for (i = 0; i < n; i++) {
 		if (dm_info(ctx, names[i], &info) < 0 ||

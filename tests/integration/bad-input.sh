@@ -16,6 +16,7 @@ echo "not a disk image" >/tmp/text
 truncate -s 1000 /tmp/odd
 truncate -s 4M /tmp/blank
 truncate -s 8192 /tmp/zeros
+: >/tmp/zeros0
 mkdir -p /tmp/dir
 rosnap create /dev/vdd --name taken --ram 48M >/dev/null || fail "create taken"
 

@@ -1,14 +1,19 @@
 #!/bin/sh
 # A store on disk encrypted with a random key (create --encrypt): the disk
 # holds none of what was written, neither the files nor the kernel's own
-# store header; the device works as any (fsck, merge, discard); removing
-# it leaves no crypt device or loop behind; it cannot be kept or attached
-# (its key is gone), and after a power cut attach refuses it, changing
-# nothing, and --overwrite makes a new store there.  On a block device
-# and on a file.
+# store header; the device works as any (fsck, merge); removing it leaves
+# no crypt device or loop behind; it cannot be kept or attached (its key
+# is gone), and after a power cut attach refuses it, changing nothing,
+# and --overwrite makes a new store there.  On a block device and on a
+# file.  With LUKS2 and a key file (create --key-file): the disk holds
+# no plaintext either; attach without the key, with another key or with
+# no key file refuses, changing nothing; with the key it brings the
+# changes back, after remove --keep and after a power cut.  A store on a
+# dm-crypt device of the user's is no encrypted store of rosnap's: kept,
+# attached and removed as any, the user's device left alone.
 # modes: plain udev
-# cost: 70
-# boots: 2
+# cost: 90
+# boots: 3
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/sd 2>/dev/null'
 s=/mnt/sd/store
@@ -53,6 +58,8 @@ case $ROSNAP_TEST_BOOT in
 		rosnap remove ps --keep
 	unchanged expect_fail 2 "a journal would hold its changes in plaintext" \
 		rosnap merge ps --journal /mnt/sd/journal
+	unchanged expect_fail 2 "encrypted with a key that goes with the device: its changes cannot be saved" \
+		rosnap save ps /mnt/sd/saved
 
 	step "merge, live, from the encrypted store"
 	mount /dev/mapper/ps /mnt/ps || fail "mount for the merge"
@@ -102,5 +109,78 @@ case $ROSNAP_TEST_BOOT in
 	rosnap remove ps >/dev/null || fail "remove"
 	assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after remove"
 	assert_eq "$(losetup -a)" "" "loop devices after remove"
+
+	step "a store on a dm-crypt device of the user's is a plain store"
+	key=$(od -An -tx1 -N64 /dev/urandom | tr -d ' \n')
+	dmsetup create usercrypt -u CRYPT-PLAIN-usercrypt \
+		--table "0 $(blockdev --getsz /dev/vdd) crypt aes-xts-plain64 $key 0 /dev/vdd 0" ||
+		fail "dmsetup create usercrypt"
+	# (Without udev, dmsetup makes no /dev/mapper node.)
+	uc=/dev/$(dmsetup info -c --noheadings -o blkdevname usercrypt)
+	rosnap create /dev/vdc --name ps --store "$uc" --overwrite >/dev/null ||
+		fail "create on the user's crypt device"
+	assert_eq "$(json_value ps encryption)" null "encryption"
+	assert_eq "$(json_value ps persistent)" true "persistent"
+	rosnap remove ps --keep >/dev/null || fail "remove --keep"
+	dmsetup info usercrypt >/dev/null 2>&1 || fail "remove --keep closed the user's crypt device"
+	rosnap attach /dev/vdc --store "$uc" >/dev/null || fail "attach"
+	rosnap remove ps >/dev/null || fail "remove"
+	dmsetup info usercrypt >/dev/null 2>&1 || fail "remove closed the user's crypt device"
+	[ "$(head -c 8 "$uc")" != ROSNAPS ] || fail "remove left the store's header"
+	dmsetup remove --retry usercrypt || fail "dmsetup remove usercrypt"
+
+	step "LUKS2 with a key file"
+	head -c 64 /dev/urandom >/mnt/sd/key
+	printf 'not the key' >/tmp/wrong
+	rosnap create /dev/vdc --name ps --store /dev/vdd --overwrite \
+		--key-file /mnt/sd/key >/dev/null || fail "create --key-file"
+	assert_eq "$(json_value ps encryption)" luks2 "encryption"
+	assert_eq "$(json_value ps persistent)" true "persistent"
+	mount /dev/mapper/ps /mnt/ps || fail "mount"
+	for i in $(seq 1 200); do echo "$marker $i"; done >/mnt/ps/secret
+	umount /mnt/ps
+	sum_of /dev/mapper/ps >/mnt/sd/device.sum
+	rosnap remove ps --keep >/dev/null || fail "remove --keep"
+	assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after remove --keep"
+	echo 3 >/proc/sys/vm/drop_caches
+	plaintext_absent /dev/vdd
+	assert_eq "$(head -c 8 /dev/vdd)" "ROSNAPS" "the header, outside the encryption"
+
+	step "LUKS2: attach needs the key"
+	unchanged expect_fail 2 "/dev/vdd is encrypted \(LUKS2\): give its key with --key-file" \
+		rosnap attach /dev/vdc --store /dev/vdd
+	unchanged expect_fail 2 "the key in /tmp/wrong opens no key slot of /dev/vdd" \
+		rosnap attach /dev/vdc --store /dev/vdd --key-file /tmp/wrong
+	unchanged expect_fail 3 "cannot open the key file /nonexistent" \
+		rosnap attach /dev/vdc --store /dev/vdd --key-file /nonexistent
+	rosnap attach /dev/vdc --store /dev/vdd --key-file /mnt/sd/key >/dev/null ||
+		fail "attach with the key"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(cat /mnt/sd/device.sum)" "device attached with the key"
+
+	step "LUKS2: cut by the power"
+	mount /dev/mapper/ps /mnt/ps || fail "mount after attach"
+	echo "kept before the cut" >/mnt/ps/kept
+	tree_sums /mnt/ps >/mnt/sd/synced.sums
+	sync
+	powercut
+	;;
+3)
+	mount /dev/vdb /mnt/sd || fail "mount the store's disk"
+	assert_eq "$(sum_of /dev/vdc)" "$(cat /mnt/sd/origin.sum)" "origin after the power cut"
+	plaintext_absent /dev/vdd
+	step "LUKS2: attach with the key after a power cut"
+	unchanged expect_fail 2 "/dev/vdd is encrypted \(LUKS2\): give its key with --key-file" \
+		rosnap attach /dev/vdc --store /dev/vdd
+	rosnap attach /dev/vdc --store /dev/vdd --key-file /mnt/sd/key >/dev/null ||
+		fail "attach with the key after the power cut"
+	e2fsck -fn /dev/mapper/ps >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck after the power cut"; }
+	mount /dev/mapper/ps /mnt/ps || fail "mount after the power cut"
+	tree_sums /mnt/ps | diff /mnt/sd/synced.sums - || fail "what was synced before the cut differs"
+	umount /mnt/ps
+	step "LUKS2: merge"
+	rosnap merge ps >/dev/null || fail "merge"
+	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device and origin after the merge"
+	rosnap remove ps >/dev/null || fail "remove"
+	assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after remove"
 	;;
 esac

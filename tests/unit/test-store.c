@@ -64,6 +64,14 @@ static void round_trip(void **state)
 	assert_int_equal(store_encode(&h, buf), 0);
 	assert_int_equal(store_decode(buf, &got, &why), 0);
 	assert_int_equal(got.flags, STORE_F_RANDOM_KEY);
+	assert_int_equal(store_area_at(&got), STORE_HEADER_BYTES);
+	/* LUKS2's header comes between rosnap's and the kernel's store. */
+	h.flags = STORE_F_LUKS2;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), 0);
+	assert_int_equal(got.flags, STORE_F_LUKS2);
+	assert_int_equal(store_area_at(&got), STORE_HEADER_BYTES + STORE_LUKS2_BYTES);
+	h.flags = STORE_F_RANDOM_KEY;
 	/* ... but a save is never one (it is read back). */
 	h.state = STORE_SAVED;
 	h.saved_bytes = 4096;
@@ -124,7 +132,8 @@ static void impossible(void **state)
 		{ 12, 9 },     /* state */
 		{ 16, 1 },     /* header bytes */
 		{ 32, 3 },     /* chunk not a power of two */
-		{ 36, 2 },     /* unknown flags */
+		{ 36, 4 },     /* unknown flags */
+		{ 36, 3 },     /* a random key and LUKS2 */
 		{ 40, 1 },     /* origin size not whole sectors */
 		{ 700, 'x' },  /* past the last field */
 	};
