@@ -67,8 +67,9 @@ static const struct {
 	  "                           unreadable once the device is gone (it cannot\n"
 	  "                           be kept with 'remove --keep')\n"
 	  "      --key-file FILE      encrypt the store on disk with LUKS2, opened\n"
-	  "                           by what FILE holds (also at 'attach'); the\n"
-	  "                           changes are kept\n"
+	  "                           by what FILE holds (also at 'attach'; '-':\n"
+	  "                           standard input, to its end); the changes\n"
+	  "                           are kept\n"
 	  "      --restore PATH       start with the changes 'rosnap save' saved in\n"
 	  "                           PATH (refused if ORIGIN changed since)\n" },
 	{ "save",
@@ -99,7 +100,8 @@ static const struct {
 	  "  -n, --name NAME          device name (default: the name it had)\n"
 	  "      --force              attach even to an origin that does not match;\n"
 	  "                           its filesystem is then likely corrupt\n"
-	  "      --key-file FILE      the key of a store encrypted with LUKS2\n" },
+	  "      --key-file FILE      the key of a store encrypted with LUKS2 ('-':\n"
+	  "                           standard input, to its end)\n" },
 	{ "status",
 	  "Usage: rosnap status [NAME|DEVICE] [--json]\n"
 	  "\n"

@@ -228,6 +228,18 @@ static int header_copy(struct rosnap_ctx *ctx, int fd, uint64_t header_at,
 	return m;
 }
 
+/* A key file "-" is standard input (as cryptsetup's --key-file=-), read
+ * through /proc: a busybox initramfs may have no /dev/stdin. */
+static const char *key_path(const char *key_file)
+{
+	return strcmp(key_file, "-") == 0 ? "/proc/self/fd/0" : key_file;
+}
+
+static const char *key_name(const char *key_file)
+{
+	return strcmp(key_file, "-") == 0 ? "standard input" : key_file;
+}
+
 static int read_key(struct rosnap_ctx *ctx, struct crypt_device *cd,
 		    const char *key_file, char **key, size_t *len)
 {
@@ -235,16 +247,16 @@ static int read_key(struct rosnap_ctx *ctx, struct crypt_device *cd,
 
 	*key = NULL;
 	*len = 0;
-	r = crypt_keyfile_device_read(cd, key_file, key, len, 0, 0, 0);
+	r = crypt_keyfile_device_read(cd, key_path(key_file), key, len, 0, 0, 0);
 	if (r < 0) {
-		log_err(ctx, "cannot read the key file %s: %s", key_file,
+		log_err(ctx, "cannot read the key from %s: %s", key_name(key_file),
 			strerror(-r));
 		return r;
 	}
 	if (*len == 0) {
 		crypt_safe_free(*key);
 		*key = NULL;
-		log_err(ctx, "the key file %s is empty", key_file);
+		log_err(ctx, "the key from %s is empty", key_name(key_file));
 		return -EINVAL;
 	}
 	return 0;
@@ -252,44 +264,34 @@ static int read_key(struct rosnap_ctx *ctx, struct crypt_device *cd,
 
 int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file)
 {
-	char *key;
-	size_t len;
-	int fd, r;
+	struct stat st;
+	int fd, r = 0;
 
-	/* libcryptsetup says "Invalid argument" for any file it cannot open. */
-	fd = open(key_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	/* Opened, not read: a pipe gives its key once (libcryptsetup says
+	 * "Invalid argument" for any file it cannot open). */
+	fd = open(key_path(key_file), O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		log_err(ctx, "cannot open the key file %s: %s", key_file,
+		log_err(ctx, "cannot open the key file %s: %s", key_name(key_file),
 			strerror(-r));
-		return r;
+	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		log_err(ctx, "the key from %s is empty", key_name(key_file));
+		r = -EINVAL;
 	}
-	close(fd);
-	crypt_set_log_callback(NULL, cs_log, ctx);
-	r = read_key(ctx, NULL, key_file, &key, &len);
-	crypt_safe_free(key);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
-int encrypt_format_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
-			 uint64_t header_at, uint64_t data_at,
-			 const char *key_file, const char *store)
+/* A new LUKS2 header in cd, with a key slot for key; written back into
+ * the store (fd) at header_at from its memfd m. */
+static int luks2_format(struct rosnap_ctx *ctx, struct crypt_device *cd,
+			uint64_t data_at, const char *key, size_t len, int m,
+			int fd, uint64_t header_at, const char *store)
 {
 	struct crypt_params_luks2 p = { .sector_size = SECTOR_SIZE };
-	char header[64], data[64], *key;
-	struct crypt_device *cd;
-	size_t len;
-	int m, r;
+	int r;
 
-	r = dev_path(ctx, dev, data, sizeof(data));
-	if (r < 0)
-		return r;
-	m = header_copy(ctx, fd, header_at, false, header, sizeof(header));
-	if (m < 0)
-		return m;
-	r = cs_init(ctx, header, data, &cd);
-	if (r < 0)
-		goto out;
 	r = crypt_set_metadata_size(cd, LUKS2_METADATA_BYTES,
 				    STORE_LUKS2_BYTES - 2 * LUKS2_METADATA_BYTES);
 	if (r == 0)
@@ -297,40 +299,33 @@ int encrypt_format_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 	if (r == 0)
 		r = crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", NULL, NULL,
 				 KEY_BYTES, &p);
-	if (r < 0)
+	if (r < 0) {
 		log_err(ctx, "cannot make a LUKS2 header for %s: %s", store,
 			strerror(-r));
-	if (r == 0)
-		r = read_key(ctx, cd, key_file, &key, &len);
-	if (r == 0) {
-		r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0,
-						    key, len);
-		crypt_safe_free(key);
-		if (r < 0)
-			log_err(ctx, "cannot add a key slot to %s: %s", store,
-				strerror(-r));
+		return r;
 	}
-	cs_done(ctx, cd);
-	if (r >= 0) {
-		r = copy_range(m, 0, fd, header_at, STORE_LUKS2_BYTES);
-		if (r == 0 && fdatasync(fd) < 0)
-			r = -errno;
-		if (r < 0)
-			log_err(ctx, "cannot write the LUKS2 header into %s: %s",
-				store, strerror(-r));
+	r = crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, NULL, 0, key, len);
+	if (r < 0) {
+		log_err(ctx, "cannot add a key slot to %s: %s", store, strerror(-r));
+		return r;
 	}
-out:
-	close(m);
-	return r < 0 ? r : 0;
+	r = copy_range(m, 0, fd, header_at, STORE_LUKS2_BYTES);
+	if (r == 0 && fdatasync(fd) < 0)
+		r = -errno;
+	if (r < 0)
+		log_err(ctx, "cannot write the LUKS2 header into %s: %s", store,
+			strerror(-r));
+	return r;
 }
 
 int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
-		       uint64_t header_at, const char *key_file,
-		       const char *store, const char *name, dev_t *out)
+		       uint64_t header_at, uint64_t data_at, bool format,
+		       const char *key_file, const char *store,
+		       const char *name, dev_t *out)
 {
-	char header[64], data[64], *key;
+	char header[64], data[64], *key = NULL;
 	struct crypt_device *cd;
-	size_t len;
+	size_t len = 0;
 	int m, r;
 
 	r = module_ensure(ctx, &KMOD_DM_CRYPT);
@@ -338,33 +333,44 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 		r = dev_path(ctx, dev, data, sizeof(data));
 	if (r < 0)
 		return r;
-	m = header_copy(ctx, fd, header_at, true, header, sizeof(header));
+	m = header_copy(ctx, fd, header_at, !format, header, sizeof(header));
 	if (m < 0)
 		return m;
 	r = cs_init(ctx, header, data, &cd);
 	if (r < 0)
 		goto out;
-	r = crypt_load(cd, CRYPT_LUKS2, NULL);
-	if (r < 0) {
-		log_err(ctx, "the LUKS2 header in %s is unusable (damaged?): %s",
-			store, strerror(-r));
-		r = -EINVAL;
-	}
-	if (r == 0)
-		r = read_key(ctx, cd, key_file, &key, &len);
-	if (r == 0) {
-		r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT, key,
-						 len, CRYPT_ACTIVATE_PRIVATE);
-		crypt_safe_free(key);
-		if (r == -EPERM) {
-			log_err(ctx, "the key in %s opens no key slot of %s: it is "
-				"not this store's key", key_file, store);
+	/* Read once: the key file may be a pipe. */
+	r = read_key(ctx, cd, key_file, &key, &len);
+	if (r == 0 && format) {
+		/* Opened with the volume key it made: one key derivation. */
+		r = luks2_format(ctx, cd, data_at, key, len, m, fd, header_at,
+				 store);
+		if (r < 0)
+			goto done;
+		r = crypt_activate_by_volume_key(cd, name, NULL, 0,
+						 CRYPT_ACTIVATE_PRIVATE);
+	} else if (r == 0) {
+		r = crypt_load(cd, CRYPT_LUKS2, NULL);
+		if (r < 0) {
+			log_err(ctx, "the LUKS2 header in %s is unusable (damaged?): "
+				"%s", store, strerror(-r));
 			r = -EINVAL;
-		} else if (r < 0) {
-			log_err(ctx, "cannot open the encrypted store %s: %s",
-				store, strerror(-r));
+		}
+		if (r == 0)
+			r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT,
+							 key, len,
+							 CRYPT_ACTIVATE_PRIVATE);
+		if (r == -EPERM) {
+			log_err(ctx, "the key from %s opens no key slot of %s: it "
+				"is not this store's key", key_name(key_file), store);
+			r = -EINVAL;
 		}
 	}
+	if (r < 0 && r != -EINVAL)
+		log_err(ctx, "cannot open the encrypted store %s: %s", store,
+			strerror(-r));
+done:
+	crypt_safe_free(key);
 	cs_done(ctx, cd);
 out:
 	close(m);

@@ -824,14 +824,12 @@ int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
 /*
  * LUKS2 with its header in the store (fd) at header_at, STORE_LUKS2_BYTES
  * long, the data on dev from data_at (bytes), a key slot opened by what
- * key_file holds.  Format writes the header; open makes the crypt device.
+ * key_file holds: the crypt device NAME.  format: a new header first.
  */
-int encrypt_format_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
-			 uint64_t header_at, uint64_t data_at,
-			 const char *key_file, const char *store);
 int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
-		       uint64_t header_at, const char *key_file,
-		       const char *store, const char *name, dev_t *out);
+		       uint64_t header_at, uint64_t data_at, bool format,
+		       const char *key_file, const char *store,
+		       const char *name, dev_t *out);
 /* Whether key_file can be read and holds a key, before anything is made. */
 int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file);
 /* The device under the crypt device dev, and its encryption ("random",

@@ -154,7 +154,8 @@ struct rosnap_create_opts {
 #endif
 	/*
 	 * With a store: encrypt it with LUKS2, opened by what this file
-	 * holds (see ROSNAP_CREATE_ENCRYPT for a random key instead).
+	 * holds ("-": standard input, to its end; see ROSNAP_CREATE_ENCRYPT
+	 * for a random key instead).
 	 */
 	const char *key_file;
 #if UINTPTR_MAX == UINT32_MAX

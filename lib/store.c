@@ -800,12 +800,8 @@ static int store_crypt(struct rosnap_ctx *ctx, struct store *s,
 				"--key-file", s->path);
 			return -EINVAL;
 		}
-		r = s->fresh ? encrypt_format_luks2(ctx, s->fd, *dev,
-						    STORE_HEADER_BYTES, at,
-						    s->key_file, s->path) : 0;
-		if (r == 0)
-			r = encrypt_open_luks2(ctx, s->fd, *dev, STORE_HEADER_BYTES,
-					       s->key_file, s->path, name, dev);
+		r = encrypt_open_luks2(ctx, s->fd, *dev, STORE_HEADER_BYTES, at,
+				       s->fresh, s->key_file, s->path, name, dev);
 	}
 	if (r < 0)
 		return r;

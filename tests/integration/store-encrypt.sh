@@ -149,8 +149,10 @@ case $ROSNAP_TEST_BOOT in
 	step "LUKS2: attach needs the key"
 	unchanged expect_fail 2 "/dev/vdd is encrypted \(LUKS2\): give its key with --key-file" \
 		rosnap attach /dev/vdc --store /dev/vdd
-	unchanged expect_fail 2 "the key in /tmp/wrong opens no key slot of /dev/vdd" \
+	unchanged expect_fail 2 "the key from /tmp/wrong opens no key slot of /dev/vdd" \
 		rosnap attach /dev/vdc --store /dev/vdd --key-file /tmp/wrong
+	unchanged expect_fail 2 "the key from standard input opens no key slot of /dev/vdd" \
+		rosnap attach /dev/vdc --store /dev/vdd --key-file - </tmp/wrong
 	unchanged expect_fail 3 "cannot open the key file /nonexistent" \
 		rosnap attach /dev/vdc --store /dev/vdd --key-file /nonexistent
 	rosnap attach /dev/vdc --store /dev/vdd --key-file /mnt/sd/key >/dev/null ||
@@ -171,8 +173,9 @@ case $ROSNAP_TEST_BOOT in
 	step "LUKS2: attach with the key after a power cut"
 	unchanged expect_fail 2 "/dev/vdd is encrypted \(LUKS2\): give its key with --key-file" \
 		rosnap attach /dev/vdc --store /dev/vdd
-	rosnap attach /dev/vdc --store /dev/vdd --key-file /mnt/sd/key >/dev/null ||
-		fail "attach with the key after the power cut"
+	# The key through a pipe, as a passphrase would come.
+	cat /mnt/sd/key | rosnap attach /dev/vdc --store /dev/vdd --key-file - >/dev/null ||
+		fail "attach with the key (on standard input) after the power cut"
 	e2fsck -fn /dev/mapper/ps >/tmp/fsck 2>&1 || { cat /tmp/fsck; fail "e2fsck after the power cut"; }
 	mount /dev/mapper/ps /mnt/ps || fail "mount after the power cut"
 	tree_sums /mnt/ps | diff /mnt/sd/synced.sums - || fail "what was synced before the cut differs"
