@@ -5,7 +5,8 @@
 # written since falls back as configured, never attaches anyway; a
 # device with other data is not taken.  rosnap.restore= starts from a
 # saved RAM store; with rosnap.save=, "rosnap boot --save" (a clean
-# shutdown) saves it and the next boot restores it.
+# shutdown) saves it and the next boot restores it.  An encrypted store
+# is not attached (no key at boot): the boot falls back.
 # modes: plain
 # cost: 120
 . /tests/lib.sh
@@ -75,6 +76,19 @@ boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
 [ $rc -ne 0 ] || fail "the boot took a device with a filesystem"
 grep -q "holds ext4 data" /tmp/err || fail "no reason given"
 assert_eq "$(blkid -o value -s TYPE /dev/vdd)" ext4 "the other data"
+
+step "an encrypted store is not attached at boot: the boot falls back"
+head -c 32 /dev/urandom >/tmp/key
+rosnap create /dev/vdc --name enc --store /dev/vdd --overwrite --key-file /tmp/key >/dev/null ||
+	fail "create --key-file"
+rosnap remove enc --keep >/dev/null || fail "remove --keep"
+boot_with rosnap.store=/dev/vdd rosnap.fallback=ro
+[ $rc -eq 0 ] || fail "the fallback failed"
+assert_eq "$(cat /tmp/out)" /dev/vdc "the root to mount after the fallback"
+grep -q "/dev/vdd is encrypted (LUKS2)" /tmp/err || fail "no reason given"
+assert_eq "$(rosnap list)" "" "devices after the fallback"
+assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after the fallback"
+blockdev --setrw /dev/vdc
 
 step "rosnap.restore starts from a saved RAM store"
 wipe /dev/vdd
