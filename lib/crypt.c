@@ -16,8 +16,8 @@
  *
  * LUKS2 keeps the changes for whoever has the key file.  Its header sits
  * in the store after rosnap's (which stays in the clear, so that attach
- * checks the origin before it asks for a key), in the STORE_LUKS2_BYTES
- * before the encrypted area.  libcryptsetup reads and writes a header at
+ * checks the origin's identity before it asks for a key), in the
+ * STORE_LUKS2_BYTES before the encrypted area.  libcryptsetup reads and writes a header at
  * the start of a device or file only, so it is handed a copy in a memfd
  * (a detached header, as "cryptsetup --header" takes), written back into
  * the store after a format.  What the key file holds is read by
@@ -130,6 +130,33 @@ static int dev_path(struct rosnap_ctx *ctx, dev_t dev, char *path, size_t len)
 	return r;
 }
 
+/*
+ * A record crypt-NAME says rosnap made the crypt device NAME (written
+ * before it is made, removed once it is gone): the tidy at the next
+ * command removes only those, never a user's device of the same name.
+ */
+static int made_record(struct rosnap_ctx *ctx, const char *name, bool made)
+{
+	if (made)
+		return record_write(ctx, "crypt-", name, "");
+	record_remove(ctx, "crypt-", name);
+	return 0;
+}
+
+static bool made_here(struct rosnap_ctx *ctx, const char *name)
+{
+	return path_exists(ctx, RUN_DIR "/crypt-%s", name);
+}
+
+/* Activation failed: the record goes with the device, if none was left. */
+static void made_undo(struct rosnap_ctx *ctx, const char *name)
+{
+	struct dm_info_ex info;
+
+	if (dm_info(ctx, name, &info) < 0)
+		made_record(ctx, name, false);
+}
+
 /* The device number of the crypt device NAME just made. */
 static int activated(struct rosnap_ctx *ctx, const char *name, dev_t *out)
 {
@@ -169,7 +196,9 @@ int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
 		log_err(ctx, "cannot get a random key: %s", strerror(-r));
 		return r;
 	}
-	r = cs_init(ctx, path, NULL, &cd);
+	r = made_record(ctx, name, true);
+	if (r == 0)
+		r = cs_init(ctx, path, NULL, &cd);
 	if (r == 0) {
 		r = crypt_format(cd, CRYPT_PLAIN, "aes", "xts-plain64", NULL, NULL,
 				 sizeof(key), &p);
@@ -184,6 +213,8 @@ int encrypt_open_random(struct rosnap_ctx *ctx, dev_t dev, uint64_t offset,
 				strerror(-r));
 	}
 	explicit_bzero(key, sizeof(key));
+	if (r < 0)
+		made_undo(ctx, name);
 	return r < 0 ? r : activated(ctx, name, out);
 }
 
@@ -199,8 +230,9 @@ static int copy_range(int from, uint64_t from_at, int to, uint64_t to_at,
 				     (size_t)(len - done), (off_t)(from_at + done));
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
+		errno = 0;
 		if (pwrite(to, buf, (size_t)n, (off_t)(to_at + done)) != n)
-			return -errno;
+			return errno ? -errno : -EIO;
 	}
 	return 0;
 }
@@ -228,11 +260,11 @@ static int header_copy(struct rosnap_ctx *ctx, int fd, uint64_t header_at,
 	return m;
 }
 
-/* A key file "-" is standard input (as cryptsetup's --key-file=-), read
- * through /proc: a busybox initramfs may have no /dev/stdin. */
+/* A key file "-" is standard input, as cryptsetup's --key-file=-
+ * (libcryptsetup reads it for NULL: a pipe, a socket alike). */
 static const char *key_path(const char *key_file)
 {
-	return strcmp(key_file, "-") == 0 ? "/proc/self/fd/0" : key_file;
+	return strcmp(key_file, "-") == 0 ? NULL : key_file;
 }
 
 static const char *key_name(const char *key_file)
@@ -262,20 +294,53 @@ static int read_key(struct rosnap_ctx *ctx, struct crypt_device *cd,
 	return 0;
 }
 
+int encrypt_check_name(struct rosnap_ctx *ctx, const char *name)
+{
+	/* libcryptsetup names it CRYPT-LUKS2-<32 hex>-NAME-cow.crypt, and
+	 * cuts what passes device-mapper's 128 characters: ours() would not
+	 * know it. */
+	const size_t max = 128 - strlen("CRYPT-LUKS2-") - 33 -
+			   strlen(COW_SUFFIX CRYPT_SUFFIX);
+
+	if (strlen(name) <= max)
+		return 0;
+	log_err(ctx, "the name %s is too long for a store encrypted with LUKS2: "
+		"it takes at most %zu characters; give a shorter one with --name",
+		name, max);
+	return -ENAMETOOLONG;
+}
+
 int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file)
 {
 	struct stat st;
 	int fd, r = 0;
 
-	/* Opened, not read: a pipe gives its key once (libcryptsetup says
-	 * "Invalid argument" for any file it cannot open). */
-	fd = open(key_path(key_file), O_RDONLY | O_CLOEXEC);
+	/*
+	 * Not read: standard input gives its key once.  A FIFO is not even
+	 * opened (a second open would wait for a writer that is gone); a
+	 * terminal or a directory would be refused only after the store is
+	 * made.  (libcryptsetup says "Invalid argument" for any file it
+	 * cannot open.)
+	 */
+	if (!key_path(key_file)) {
+		if (isatty(STDIN_FILENO)) {
+			log_err(ctx, "standard input is a terminal: give the key "
+				"through a pipe, or in a file");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	fd = open(key_file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		log_err(ctx, "cannot open the key file %s: %s", key_name(key_file),
+		log_err(ctx, "cannot open the key file %s: %s", key_file,
 			strerror(-r));
+	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_err(ctx, "the key file %s is not a file or a block device "
+			"('-' reads a pipe on standard input)", key_file);
+		r = -EINVAL;
 	} else if (S_ISREG(st.st_mode) && st.st_size == 0) {
-		log_err(ctx, "the key from %s is empty", key_name(key_file));
+		log_err(ctx, "the key from %s is empty", key_file);
 		r = -EINVAL;
 	}
 	if (fd >= 0)
@@ -324,7 +389,8 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 		       const char *name, dev_t *out)
 {
 	char header[64], data[64], *key = NULL;
-	struct crypt_device *cd;
+	struct crypt_device *cd = NULL;
+	uint32_t req = 0;
 	size_t len = 0;
 	int m, r;
 
@@ -336,7 +402,9 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 	m = header_copy(ctx, fd, header_at, !format, header, sizeof(header));
 	if (m < 0)
 		return m;
-	r = cs_init(ctx, header, data, &cd);
+	r = made_record(ctx, name, true);
+	if (r == 0)
+		r = cs_init(ctx, header, data, &cd);
 	if (r < 0)
 		goto out;
 	/* Read once: the key file may be a pipe. */
@@ -351,11 +419,19 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 						 CRYPT_ACTIVATE_PRIVATE);
 	} else if (r == 0) {
 		r = crypt_load(cd, CRYPT_LUKS2, NULL);
-		if (r < 0) {
+		if (r < 0)
 			log_err(ctx, "the LUKS2 header in %s is unusable (damaged?): "
 				"%s", store, strerror(-r));
-			r = -EINVAL;
-		}
+		/* As rosnap wrote it: the data where its area is, and nothing
+		 * under way (a re-encryption) that a copy would lose. */
+		else if (crypt_get_data_offset(cd) != data_at / SECTOR_SIZE ||
+			 crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS,
+						    &req) < 0 || req)
+			log_err(ctx, "the LUKS2 header in %s is not the one rosnap "
+				"made (changed by other tools?)", store);
+		else
+			r = 1;
+		r = r == 1 ? 0 : -EINVAL;
 		if (r == 0)
 			r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT,
 							 key, len,
@@ -374,6 +450,8 @@ done:
 	cs_done(ctx, cd);
 out:
 	close(m);
+	if (r < 0)
+		made_undo(ctx, name);
 	return r < 0 ? r : activated(ctx, name, out);
 }
 
@@ -404,9 +482,12 @@ static int close_ours(struct rosnap_ctx *ctx, const struct dm_info_ex *info)
 {
 	int r = dm_remove(ctx, info->name);
 
-	if (r < 0 && r != -ENXIO)
+	if (r < 0 && r != -ENXIO) {
 		log_err(ctx, "cannot remove %s: %s", info->name, strerror(-r));
-	return r == -ENXIO ? 0 : r;
+		return r;
+	}
+	made_record(ctx, info->name, false);
+	return 0;
 }
 
 int encrypt_close_name(struct rosnap_ctx *ctx, const char *name)
@@ -437,7 +518,7 @@ void encrypt_tidy(struct rosnap_ctx *ctx)
 	for (i = 0; i < n; i++) {
 		/* Between commands, a store's layer holds each of them. */
 		if (dm_info(ctx, names[i], &info) < 0 || !ours(&info) ||
-		    info.open_count > 0)
+		    info.open_count > 0 || !made_here(ctx, info.name))
 			continue;
 		if (close_ours(ctx, &info) == 0)
 			log_notice(ctx, "removed %s, the crypt device of a store "

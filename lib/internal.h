@@ -830,6 +830,8 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 		       uint64_t header_at, uint64_t data_at, bool format,
 		       const char *key_file, const char *store,
 		       const char *name, dev_t *out);
+/* Whether a device NAME may have a store encrypted with LUKS2. */
+int encrypt_check_name(struct rosnap_ctx *ctx, const char *name);
 /* Whether key_file can be read and holds a key, before anything is made. */
 int encrypt_check_key_file(struct rosnap_ctx *ctx, const char *key_file);
 /* The device under the crypt device dev, and its encryption ("random",

@@ -426,7 +426,8 @@ static int create_on_disk(struct rosnap_ctx *ctx, struct origin *o,
 	int r;
 
 	/* Before anything is written. */
-	if (opts->key_file && (r = encrypt_check_key_file(ctx, opts->key_file)) < 0)
+	if (opts->key_file && ((r = encrypt_check_name(ctx, name)) < 0 ||
+			       (r = encrypt_check_key_file(ctx, opts->key_file)) < 0))
 		goto out;
 	/* A new file: --size is the capacity, LUKS2's header comes on top. */
 	r = store_make(ctx, opts->store, opts->ram_bytes && opts->key_file ?
@@ -739,6 +740,8 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 		goto out;
 	}
 	r = check_name_free(ctx, name);
+	if (r == 0 && key_file)
+		r = encrypt_check_name(ctx, name);
 	if (r == 0)
 		r = place_check(ctx, "store", path, o.devnum, 0, name);
 	if (r == 0)

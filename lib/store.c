@@ -331,6 +331,11 @@ int store_wipe(struct rosnap_ctx *ctx, struct store *s)
 {
 	static const unsigned char zero[STORE_HEADER_BYTES];
 
+	/* LUKS2's key slots first: the key file must open nothing dropped. */
+	if ((s->h.flags & STORE_F_LUKS2) &&
+	    blkdev_zero(s->fd, STORE_HEADER_BYTES, STORE_LUKS2_BYTES) < 0)
+		log_warn(ctx, "cannot wipe the LUKS2 header of the store %s: %s",
+			 s->path, strerror(errno ? errno : EIO));
 	errno = 0;
 	if (pwrite(s->fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) ||
 	    fsync(s->fd) < 0) {
@@ -696,31 +701,29 @@ int store_check_fingerprint(struct rosnap_ctx *ctx, struct store *s,
 	return -EINVAL;
 }
 
-int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
+/* The kernel's header of the store, at offset at of fd. */
+static int kernel_check(struct rosnap_ctx *ctx, const struct store *s, int fd,
+			uint64_t at)
 {
 	const char *why = NULL;
 	unsigned char *buf;
 	int fl, r = 0;
 
-	/* Encrypted, it reads as noise: the kernel checks it as it loads
-	 * (a failed load undoes everything). */
-	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2))
-		return 0;
 	/*
 	 * Past the page cache: the kernel wrote it with bios, which leave a
 	 * block device's cache alone (kernel-facts.md).
 	 */
 	if (posix_memalign((void **)&buf, FP_CHUNK, FP_CHUNK) != 0)
 		return -ENOMEM;
-	fl = fcntl(s->fd, F_GETFL);
-	if (fl < 0 || fcntl(s->fd, F_SETFL, fl | O_DIRECT) < 0 ||
-	    pread(s->fd, buf, FP_CHUNK, STORE_HEADER_BYTES) != (ssize_t)FP_CHUNK) {
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0 ||
+	    pread(fd, buf, FP_CHUNK, (off_t)at) != (ssize_t)FP_CHUNK) {
 		log_err(ctx, "cannot read the store %s: %s", s->path,
 			strerror(errno ? errno : EIO));
 		r = -EIO;
 	}
 	if (fl >= 0)
-		fcntl(s->fd, F_SETFL, fl);
+		fcntl(fd, F_SETFL, fl);
 	/* All zeros: the kernel never wrote it, an empty store. */
 	if (r == 0 && memcmp(buf, (const unsigned char[16]){ 0 }, 16) != 0 &&
 	    cow_header_check(buf, s->h.chunk_sectors, &why) < 0) {
@@ -731,6 +734,14 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 	}
 	free(buf);
 	return r;
+}
+
+int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
+{
+	/* Encrypted, it is read through its crypt device (store_crypt()). */
+	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2))
+		return 0;
+	return kernel_check(ctx, s, s->fd, STORE_HEADER_BYTES);
 }
 
 /*
@@ -782,7 +793,7 @@ static int store_crypt(struct rosnap_ctx *ctx, struct store *s,
 		       const char *name, dev_t *dev)
 {
 	uint64_t at = store_area_at(&s->h);
-	int r;
+	int fd, r;
 
 	/* What store_make() wrote in the clear must not land later, over
 	 * the zeroes written through the crypt device. */
@@ -807,10 +818,16 @@ static int store_crypt(struct rosnap_ctx *ctx, struct store *s,
 		return r;
 	if (s->fresh) {
 		r = crypt_zero_head(ctx, *dev, name);
-		if (r < 0) {
-			encrypt_close_name(ctx, name);
-			return r;
-		}
+	} else {
+		/* What store_kernel_check() could not read in the clear. */
+		fd = blkdev_open(ctx, *dev, O_RDONLY);
+		r = fd < 0 ? fd : kernel_check(ctx, s, fd, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r < 0) {
+		encrypt_close_name(ctx, name);
+		return r;
 	}
 	/* Encrypted, in no layer yet. */
 	test_pause(ctx, "store", "crypt");

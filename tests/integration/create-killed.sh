@@ -60,7 +60,7 @@ for point in store:crypt create:store create:protected; do
 	grep -q "undid the creation of kc, which a killed rosnap command had begun" /tmp/tidy ||
 		fail "the create was not said to be undone"
 	assert_eq "$(dmsetup ls | grep -c '^kc')" 0 "kc's device-mapper devices left (the crypt device too)"
-	assert_eq "$(ls /run/rosnap | grep -c '^create-\|^new-')" 0 "records left"
+	assert_eq "$(ls /run/rosnap | grep -c '^create-\|^new-\|^crypt-')" 0 "records left"
 	assert_eq "$(blockdev --getro /dev/vdc)" 0 "the origin's read-only flag"
 	rosnap create /dev/vdc --name kc --store /dev/vdd --overwrite --encrypt >/dev/null ||
 		fail "the same create afterwards"

@@ -12,7 +12,7 @@
 # dm-crypt device of the user's is no encrypted store of rosnap's: kept,
 # attached and removed as any, the user's device left alone.
 # modes: plain udev
-# cost: 90
+# cost: 60
 # boots: 3
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/sd 2>/dev/null'
@@ -129,6 +129,23 @@ case $ROSNAP_TEST_BOOT in
 	[ "$(head -c 8 "$uc")" != ROSNAPS ] || fail "remove left the store's header"
 	dmsetup remove --retry usercrypt || fail "dmsetup remove usercrypt"
 
+	step "a crypt device of the user's named as rosnap's is not tidied away"
+	truncate -s 8M /tmp/b.img
+	bl=$(losetup -f --show /tmp/b.img) || fail "losetup"
+	dmsetup create bystander-cow.crypt -u CRYPT-PLAIN-bystander-cow.crypt \
+		--table "0 16384 crypt aes-xts-plain64 $key 0 $bl 0" || fail "dmsetup create"
+	rosnap list >/dev/null || fail "list"
+	dmsetup info bystander-cow.crypt >/dev/null 2>&1 || fail "rosnap removed the user's bystander-cow.crypt"
+	dmsetup remove --retry bystander-cow.crypt && losetup -d "$bl" || fail "cleanup of the bystander"
+
+	step "LUKS2: bad keys and names, refused before anything is made"
+	mkfifo /tmp/fifo
+	unchanged expect_fail 2 "the key file /tmp/fifo is not a file or a block device" \
+		rosnap create /dev/vdc --name ps --store /dev/vdd --overwrite --key-file /tmp/fifo
+	unchanged expect_fail 2 "too long for a store encrypted with LUKS2: it takes at most 73 characters" \
+		rosnap create /dev/vdc --name "$(printf 'n%.0s' $(seq 74))" --store /dev/vdd \
+		--overwrite --key-file /tmp/b.img
+
 	step "LUKS2 with a key file"
 	head -c 64 /dev/urandom >/mnt/sd/key
 	printf 'not the key' >/tmp/wrong
@@ -183,7 +200,11 @@ case $ROSNAP_TEST_BOOT in
 	step "LUKS2: merge"
 	rosnap merge ps >/dev/null || fail "merge"
 	assert_eq "$(sum_of /dev/mapper/ps)" "$(sum_of /dev/vdc)" "device and origin after the merge"
+	assert_eq "$(dd if=/dev/vdd bs=1 skip=4096 count=4 2>/dev/null)" LUKS "LUKS2's header, before remove"
 	rosnap remove ps >/dev/null || fail "remove"
 	assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after remove"
+	# What was dropped stays dropped: the key opens nothing any more.
+	[ "$(dd if=/dev/vdd bs=1 skip=4096 count=4 2>/dev/null)" != LUKS ] ||
+		fail "remove left LUKS2's key slots"
 	;;
 esac
