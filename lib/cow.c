@@ -86,7 +86,6 @@ static int part_store(struct rosnap_ctx *ctx, const struct cow_part *part,
 	*dev = part->dev;
 	r = encrypt_below(ctx, part->dev, &below, crypt);
 	if (r == -ENOENT) {
-		*crypt = NULL;
 		snprintf(kname, len, "%s", part->kname);
 		return 0;
 	}
@@ -474,13 +473,17 @@ int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 	if (r < 0)
 		return r;
 	ref->crypt = crypt;
-	ref->random_key = crypt && strcmp(crypt, "random") == 0;
 	if (loop_backing_file(ctx, kname, ref->path, sizeof(ref->path)) == 0)
 		return loop_backing_id(ctx, kname, &ref->dev, &ref->ino);
 	ref->blkdev = true;
 	ref->dev = dev;
 	snprintf(ref->path, sizeof(ref->path), "/dev/%s", kname);
 	return 0;
+}
+
+bool store_key_random(const struct journal_ref *ref)
+{
+	return ref->crypt && strcmp(ref->crypt, "random") == 0;
 }
 
 int cow_load(struct rosnap_ctx *ctx, const char *name, struct cow *cow)

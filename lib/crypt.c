@@ -17,10 +17,10 @@
  * LUKS2 keeps the changes for whoever has the key file.  Its header sits
  * in the store after rosnap's (which stays in the clear, so that attach
  * checks the origin's identity before it asks for a key), in the
- * STORE_LUKS2_BYTES before the encrypted area.  libcryptsetup reads and writes a header at
- * the start of a device or file only, so it is handed a copy in a memfd
- * (a detached header, as "cryptsetup --header" takes), written back into
- * the store after a format.  What the key file holds is read by
+ * STORE_LUKS2_BYTES before the encrypted area.  libcryptsetup reads and
+ * writes a header at the start of a device or file only, so it is handed
+ * a copy in a memfd (a detached header, as "cryptsetup --header" takes),
+ * written back into the store after a format.  What the key file holds is read by
  * libcryptsetup into memory it wipes, and serves as the passphrase.
  */
 #include <errno.h>
@@ -419,19 +419,19 @@ int encrypt_open_luks2(struct rosnap_ctx *ctx, int fd, dev_t dev,
 						 CRYPT_ACTIVATE_PRIVATE);
 	} else if (r == 0) {
 		r = crypt_load(cd, CRYPT_LUKS2, NULL);
-		if (r < 0)
+		if (r < 0) {
 			log_err(ctx, "the LUKS2 header in %s is unusable (damaged?): "
 				"%s", store, strerror(-r));
+			r = -EINVAL;
 		/* As rosnap wrote it: the data where its area is, and nothing
 		 * under way (a re-encryption) that a copy would lose. */
-		else if (crypt_get_data_offset(cd) != data_at / SECTOR_SIZE ||
-			 crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS,
-						    &req) < 0 || req)
+		} else if (crypt_get_data_offset(cd) != data_at / SECTOR_SIZE ||
+			   crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS,
+						      &req) < 0 || req) {
 			log_err(ctx, "the LUKS2 header in %s is not the one rosnap "
 				"made (changed by other tools?)", store);
-		else
-			r = 1;
-		r = r == 1 ? 0 : -EINVAL;
+			r = -EINVAL;
+		}
 		if (r == 0)
 			r = crypt_activate_by_passphrase(cd, name, CRYPT_ANY_SLOT,
 							 key, len,

@@ -440,10 +440,11 @@ struct journal_ref {
 	dev_t dev;
 	ino_t ino;
 	const char *crypt;        /* a store's encryption ("random", "luks2") */
-	bool random_key;          /* its key dies with its crypt device */
 };
 int cow_journal(struct rosnap_ctx *ctx, const struct cow *cow,
 		struct journal_ref *ref);
+/* Whether a store's key dies with its crypt device (a random key). */
+bool store_key_random(const struct journal_ref *ref);
 /* Remove the layer, and its RAM devices unless another layer holds them. */
 int cow_destroy(struct rosnap_ctx *ctx, struct cow *cow);
 int cow_rename(struct rosnap_ctx *ctx, struct cow *cow, const char *name);
@@ -713,7 +714,8 @@ enum store_state {
 #define STORE_F_RANDOM_KEY 0x1u
 /* ... or with LUKS2, its header in the STORE_LUKS2_BYTES after rosnap's. */
 #define STORE_F_LUKS2 0x2u
-#define STORE_F_KNOWN (STORE_F_RANDOM_KEY | STORE_F_LUKS2)
+#define STORE_F_ENCRYPTED (STORE_F_RANDOM_KEY | STORE_F_LUKS2)
+#define STORE_F_KNOWN STORE_F_ENCRYPTED
 #define STORE_LUKS2_BYTES (UINT64_C(1) << 20)
 struct store_header {
 	uint32_t version;

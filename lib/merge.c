@@ -304,7 +304,7 @@ static int merge_start(struct rosnap_ctx *ctx, struct rosnap_device *d,
 		if (r < 0)
 			goto fail;
 	} else if (d->backend == ROSNAP_BACKEND_DISK) {
-		if (d->store.random_key)
+		if (store_key_random(&d->store))
 			log_warn(ctx, "merging %s from a store whose key dies with "
 				 "it: if the power fails before the merge ends, %s "
 				 "is left half merged, for good", d->name,

@@ -124,7 +124,7 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			rosnap_state_name(d->state));
 		return d->state == ROSNAP_STATE_MERGING ? -EBUSY : -EINVAL;
 	}
-	if (d->store.random_key) {
+	if (store_key_random(&d->store)) {
 		log_err(ctx, "the store of %s is on disk (%s), encrypted with a key "
 			"that goes with the device: its changes cannot be saved; "
 			"'rosnap merge %s' puts them into %s", d->name, d->store.path,

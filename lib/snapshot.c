@@ -975,7 +975,7 @@ static int remove_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			"--store')", d->name);
 		return -EINVAL;
 	}
-	if (keep && d->store.random_key) {
+	if (keep && store_key_random(&d->store)) {
 		log_err(ctx, "the store of %s is encrypted with a random key that "
 			"goes with the device: its changes cannot be kept past "
 			"its removal ('rosnap merge %s' puts them into %s)", d->name,

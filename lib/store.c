@@ -330,12 +330,13 @@ int store_detach(struct rosnap_ctx *ctx, struct store *s, dev_t origin)
 int store_wipe(struct rosnap_ctx *ctx, struct store *s)
 {
 	static const unsigned char zero[STORE_HEADER_BYTES];
+	int r;
 
 	/* LUKS2's key slots first: the key file must open nothing dropped. */
 	if ((s->h.flags & STORE_F_LUKS2) &&
-	    blkdev_zero(s->fd, STORE_HEADER_BYTES, STORE_LUKS2_BYTES) < 0)
+	    (r = blkdev_zero(s->fd, STORE_HEADER_BYTES, STORE_LUKS2_BYTES)) < 0)
 		log_warn(ctx, "cannot wipe the LUKS2 header of the store %s: %s",
-			 s->path, strerror(errno ? errno : EIO));
+			 s->path, strerror(-r));
 	errno = 0;
 	if (pwrite(s->fd, zero, sizeof(zero), 0) != (ssize_t)sizeof(zero) ||
 	    fsync(s->fd) < 0) {
@@ -480,15 +481,16 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 	unsigned char buf[STORE_HEADER_BYTES];
 	struct store_header h;
 	char type[32];
+	bool ours;
 	int r;
 
 	r = read_head(s, buf);
 	if (r < 0)
 		return r;
+	ours = store_decode(buf, &h, NULL) == 0;
 	/* Half an origin's changes: never dropped, whatever the flags (but
 	 * a random key's went with its device). */
-	if (store_decode(buf, &h, NULL) == 0 && h.state == STORE_MERGING &&
-	    !(h.flags & STORE_F_RANDOM_KEY)) {
+	if (ours && h.state == STORE_MERGING && !(h.flags & STORE_F_RANDOM_KEY)) {
 		log_err(ctx, "%s holds the store of a merge into %s that was cut "
 			"short: that origin is half merged; 'rosnap attach %s "
 			"--store %s' finishes the merge", s->path, h.origin_path,
@@ -496,21 +498,19 @@ static int check_overwrite(struct rosnap_ctx *ctx, struct store *s,
 		return -EBUSY;
 	}
 	if (store_has_magic(buf)) {
-		if (overwrite && store_decode(buf, &h, NULL) == 0 &&
-		    h.state == STORE_MERGING)
+		if (overwrite && ours && h.state == STORE_MERGING)
 			log_warn(ctx, "%s held the changes of a merge into %s that "
 				 "was cut short, encrypted with a key that is gone: "
 				 "%s is half merged, check its filesystem", s->path,
 				 h.origin_path, h.origin_path);
 		if (overwrite)
 			return 0;
-		if (store_decode(buf, &h, NULL) == 0 &&
-		    (h.flags & STORE_F_RANDOM_KEY))
+		if (ours && (h.flags & STORE_F_RANDOM_KEY))
 			log_err(ctx, "%s holds a rosnap store already (changes of "
 				"%s, encrypted with a random key that is gone); "
 				"--overwrite reuses the place", s->path,
 				h.origin_path);
-		else if (store_decode(buf, &h, NULL) == 0)
+		else if (ours)
 			log_err(ctx, "%s holds a rosnap store already (changes of "
 				"%s, %s); 'rosnap attach %s --store %s' brings them "
 				"back, --overwrite drops them", s->path,
@@ -739,7 +739,7 @@ static int kernel_check(struct rosnap_ctx *ctx, const struct store *s, int fd,
 int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 {
 	/* Encrypted, it is read through its crypt device (store_crypt()). */
-	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2))
+	if (s->h.flags & STORE_F_ENCRYPTED)
 		return 0;
 	return kernel_check(ctx, s, s->fd, STORE_HEADER_BYTES);
 }
@@ -847,7 +847,7 @@ int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		if (r < 0)
 			return r;
 	}
-	if (s->h.flags & (STORE_F_RANDOM_KEY | STORE_F_LUKS2)) {
+	if (s->h.flags & STORE_F_ENCRYPTED) {
 		snprintf(cname, sizeof(cname), "%s" CRYPT_SUFFIX, name);
 		r = store_crypt(ctx, s, cname, &dev);
 		if (r < 0) {
