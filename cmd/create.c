@@ -115,10 +115,12 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 	if (!o.store && (o.flags & ROSNAP_CREATE_OVERWRITE))
 		return usage_error("create", "--overwrite applies to a store on "
 				   "disk (--store)");
-	if (!o.store && ((o.flags & ROSNAP_CREATE_ENCRYPT) || o.key_file))
+	if (!o.store && ((o.flags & ROSNAP_CREATE_ENCRYPT) ||
+			 (o.key_file && !o.restore)))
 		return usage_error("create", "--encrypt and --key-file apply to a "
-				   "store on disk (--store); a RAM store is gone at "
-				   "power-off anyway");
+				   "store on disk (--store), --key-file also to an "
+				   "encrypted save (--restore); a RAM store is gone "
+				   "at power-off anyway");
 	if ((o.flags & ROSNAP_CREATE_ENCRYPT) && o.key_file)
 		return usage_error("create", "--encrypt takes a random key, "
 				   "--key-file a key of yours: give one of them");

@@ -69,11 +69,12 @@ static const struct {
 	  "      --key-file FILE      encrypt the store on disk with LUKS2, opened\n"
 	  "                           by what FILE holds (also at 'attach'; '-':\n"
 	  "                           standard input, to its end); the changes\n"
-	  "                           are kept\n"
+	  "                           are kept.  With --restore: the key of an\n"
+	  "                           encrypted save\n"
 	  "      --restore PATH       start with the changes 'rosnap save' saved in\n"
 	  "                           PATH (refused if ORIGIN changed since)\n" },
 	{ "save",
-	  "Usage: rosnap save NAME|DEVICE PATH [--overwrite]\n"
+	  "Usage: rosnap save NAME|DEVICE PATH [--overwrite] [--key-file FILE]\n"
 	  "\n"
 	  "Write a consistent copy of the device's RAM store to PATH (a file, or a\n"
 	  "block device; on a disk, not on the origin), with the origin's identity,\n"
@@ -84,7 +85,10 @@ static const struct {
 	  "\n"
 	  "Options:\n"
 	  "      --overwrite          replace PATH even if it holds something other\n"
-	  "                           than a saved store\n" },
+	  "                           than a saved store\n"
+	  "      --key-file FILE      encrypt the copy with LUKS2, opened by what\n"
+	  "                           FILE holds ('-': standard input, to its end);\n"
+	  "                           'create --restore' takes the same key\n" },
 	{ "attach",
 	  "Usage: rosnap attach ORIGIN --store PATH [OPTIONS]\n"
 	  "\n"

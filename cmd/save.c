@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* rosnap save NAME|DEVICE PATH [--overwrite] */
+/* rosnap save NAME|DEVICE PATH [--overwrite] [--key-file FILE] */
 #include <stdio.h>
 
 #include "rosnap.h"
@@ -8,9 +8,11 @@ int cmd_save(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "overwrite", no_argument, NULL, 'O' },
+		{ "key-file", required_argument, NULL, 'K' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *key_file = NULL;
 	bool exit_now = false;
 	uint32_t flags = 0;
 	int c, r;
@@ -19,6 +21,8 @@ int cmd_save(struct rosnap_ctx *ctx, int argc, char *argv[])
 				NULL)) != -1) {
 		if (c == 'O')
 			flags |= ROSNAP_SAVE_OVERWRITE;
+		else if (c == 'K')
+			key_file = optarg;
 		else if (!common_option(ctx, c, "save", &exit_now))
 			return bad_option("save");
 		if (exit_now)
@@ -37,7 +41,8 @@ int cmd_save(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = need_root("save");
 	if (r)
 		return r;
-	r = rosnap_save(ctx, argv[optind], argv[optind + 1], flags);
+	r = rosnap_save_key(ctx, argv[optind], argv[optind + 1], flags,
+			    key_file);
 	if (r < 0)
 		return fail(r, "cannot save %s", argv[optind]);
 	return EXIT_OK;

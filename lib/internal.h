@@ -520,6 +520,7 @@ struct journal {
 	int fd;
 	bool blkdev;              /* a block device rather than a file */
 	uint64_t size;            /* room after the header, bytes */
+	uint64_t data_at;         /* where in fd the copy goes */
 	struct journal_header h;
 	/* The copy made while live (journal_precopy), block by block. */
 	uint64_t *sums;           /* keyed hash of each block written */
@@ -806,14 +807,31 @@ int store_check_identity(struct rosnap_ctx *ctx, const struct store *s,
 int store_check_fingerprint(struct rosnap_ctx *ctx, struct store *s,
 			    const struct origin *o, bool force);
 int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s);
+/* Whether key_file fits s (LUKS2 needs one, the others none), and can be
+ * read: s keeps it for its crypt device. */
+int store_use_key(struct rosnap_ctx *ctx, struct store *s, const char *key_file);
 /* Where the kernel's store starts: after rosnap's header (and LUKS2's). */
 uint64_t store_area_at(const struct store_header *h);
 /* Encrypt a store store_make() made (STORE_F_*; the LUKS2 key's file,
  * checked by the caller): its area shrinks by LUKS2's header. */
 int store_encrypt(struct rosnap_ctx *ctx, struct store *s, uint32_t flags,
 		  const char *key_file);
-/* The layer NAME over the store's area (a loop device over a file), through
- * its crypt device if it is encrypted. */
+/*
+ * The store's area as a block device: the store's (a loop device over a
+ * file), or its crypt device NAME.crypt if it is encrypted (opened with
+ * s->key_file).  store_area_close() removes what store_area_open() made
+ * (once nothing else holds it).
+ */
+struct store_area {
+	dev_t dev;
+	uint64_t at;              /* where the area starts on dev, bytes */
+	int lfd;                  /* the loop device over a file, or -1 */
+	char crypt[160];          /* the crypt device, or "" */
+};
+int store_area_open(struct rosnap_ctx *ctx, struct store *s, const char *name,
+		    struct store_area *a);
+void store_area_close(struct rosnap_ctx *ctx, struct store_area *a);
+/* The layer NAME over the store's area. */
 int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
 		const struct rosnap_uuid *u, struct cow *cow);
 
@@ -847,12 +865,24 @@ int encrypt_close_name(struct rosnap_ctx *ctx, const char *name);
 void encrypt_tidy(struct rosnap_ctx *ctx);
 
 /* save.c: a saved RAM store (state "saved"), for create --restore */
-/* Open it, and check it belongs to o as far as o's identity tells. */
+struct saved {
+	struct store st;
+	struct store_area area;   /* encrypted: its crypt device */
+	int fd;                   /* the store's area is read from fd ... */
+	uint64_t at;              /* ... from here */
+};
+/*
+ * Open it, and check it belongs to o as far as o's identity tells; an
+ * encrypted one is opened with key_file, as the crypt device of NAME's
+ * layer NAME-cow (cowname).
+ */
 int saved_open(struct rosnap_ctx *ctx, const char *path,
-	       const struct origin *o, struct store *st);
+	       const struct origin *o, const char *key_file,
+	       const char *cowname, struct saved *sv);
 /* Copy it into the fresh RAM store under cow, before a snapshot uses it. */
-int saved_load(struct rosnap_ctx *ctx, const struct store *st,
+int saved_load(struct rosnap_ctx *ctx, const struct saved *sv,
 	       const struct cow *cow);
+void saved_close(struct rosnap_ctx *ctx, struct saved *sv);
 
 /* device.c */
 struct rosnap_device {

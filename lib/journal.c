@@ -351,6 +351,7 @@ int journal_create(struct rosnap_ctx *ctx, const char *path,
 	int r;
 
 	memset(j, 0, sizeof(*j));
+	j->data_at = JOURNAL_HEADER_BYTES;
 	snprintf(j->path, sizeof(j->path), "%s", path);
 	j->h = *h;
 	j->h.version = JOURNAL_VERSION;
@@ -473,8 +474,7 @@ static int copy_blocks(struct journal *j, int src, uint64_t bytes, bool record,
 			continue;
 		}
 		errno = 0; /* a short write sets none */
-		if (pwrite(j->fd, buf, (size_t)n,
-			   (off_t)(JOURNAL_HEADER_BYTES + done)) != n) {
+		if (pwrite(j->fd, buf, (size_t)n, (off_t)(j->data_at + done)) != n) {
 			r = errno ? -errno : -EIO;
 			break;
 		}
@@ -571,7 +571,7 @@ int journal_fill(struct rosnap_ctx *ctx, struct journal *j, int src,
 	 * device (or of a longer first copy) for one.
 	 */
 	if (r == 0 && pwrite(j->fd, j->zero, end,
-			     (off_t)(JOURNAL_HEADER_BYTES + bytes)) != (ssize_t)end)
+			     (off_t)(j->data_at + bytes)) != (ssize_t)end)
 		r = -EIO;
 	if (r == 0 && fdatasync(j->fd) < 0)
 		r = -errno;
@@ -641,6 +641,7 @@ int journal_open(struct rosnap_ctx *ctx, const char *path, struct journal *j)
 
 	memset(j, 0, sizeof(*j));
 	j->fd = -1;
+	j->data_at = JOURNAL_HEADER_BYTES;
 	snprintf(j->path, sizeof(j->path), "%s", path);
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		log_err(ctx, "%s is not a file or a block device", path);

@@ -155,7 +155,8 @@ struct rosnap_create_opts {
 	/*
 	 * With a store: encrypt it with LUKS2, opened by what this file
 	 * holds ("-": standard input, to its end; see ROSNAP_CREATE_ENCRYPT
-	 * for a random key instead).
+	 * for a random key instead).  With restore: the key of a saved
+	 * store rosnap_save_key() encrypted.
 	 */
 	const char *key_file;
 #if UINTPTR_MAX == UINT32_MAX
@@ -242,6 +243,14 @@ int rosnap_detach(struct rosnap_ctx *ctx, const char *name);
  */
 int rosnap_save(struct rosnap_ctx *ctx, const char *name, const char *path,
 		uint32_t flags);
+/*
+ * The same, encrypted with LUKS2 opened by what key_file holds ("-":
+ * standard input), as a store on disk is (rosnap_create_opts' key_file);
+ * rosnap_create() restores it with the same key_file.  key_file NULL: as
+ * rosnap_save().
+ */
+int rosnap_save_key(struct rosnap_ctx *ctx, const char *name, const char *path,
+		    uint32_t flags, const char *key_file);
 
 /* ------------------------------------------------------------------ */
 /* Merging, discarding, protecting again                              */

@@ -101,14 +101,26 @@ static int check_target(struct rosnap_ctx *ctx, const char *path,
 	return 0;
 }
 
+/* What the copy went to: the store's file, or its crypt device. */
+static void target_close(struct rosnap_ctx *ctx, struct journal *j,
+			 const struct store *st, struct store_area *area)
+{
+	if (j->fd >= 0 && j->fd != st->fd)
+		close(j->fd);
+	j->fd = -1;
+	store_area_close(ctx, area);
+}
+
 static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
-		       const char *path, bool overwrite)
+		       const char *path, bool overwrite, const char *key_file)
 {
 	struct journal j = { .fd = -1 };
 	struct store st = { .fd = -1 };
-	char tmp[PATH_MAX], size[32], rec[PATH_MAX + 32];
+	struct store_area area = { .lfd = -1 };
+	char tmp[PATH_MAX], size[32], rec[PATH_MAX + 32], cowname[160];
 	uint32_t chunk = d->chunk_bytes;
-	uint64_t need;
+	/* LUKS2's header comes on top of what the store needs. */
+	uint64_t need, luks2 = key_file ? STORE_LUKS2_BYTES : 0;
 	struct save_frozen sf = { d, &j, 0 };
 	bool replace = false, file;
 	struct origin o;
@@ -136,8 +148,12 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 			"saving", d->name, d->store.path);
 		return -EINVAL;
 	}
+	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, d->name);
 	r = place_check(ctx, "saved store", path, d->origin_devnum, d->devnum,
 			d->name);
+	/* Before anything is written. */
+	if (r == 0 && key_file && (r = encrypt_check_name(ctx, cowname)) == 0)
+		r = encrypt_check_key_file(ctx, key_file);
 	if (r < 0)
 		return r;
 	r = origin_open_devnum(ctx, d->origin_devnum, &o);
@@ -147,7 +163,7 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	 * now (its capacity is recorded, not copied).  What it holds may
 	 * grow during the copy: the copy checks as it goes. */
 	r = check_target(ctx, path, d, &o,
-			 STORE_HEADER_BYTES + d->cow_used + chunk, overwrite,
+			 STORE_HEADER_BYTES + luks2 + d->cow_used + chunk, overwrite,
 			 &replace);
 	if (r < 0)
 		goto out;
@@ -165,26 +181,42 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	/* A file gets room for the whole store, a device must hold what the
 	 * store holds now; both end with a zeroed chunk. */
 	need = (file ? d->cow.bytes : d->cow_used) + chunk;
-	r = store_make(ctx, file ? tmp : path, file ? need : 0,
+	r = store_make(ctx, file ? tmp : path, file ? need + luks2 : 0,
 		       overwrite || replace, &o, chunk, d->name, &st);
 	if (r < 0)
 		goto out;
+	/* A device: no header while the copy is under way. */
+	if (!file && (r = store_wipe(ctx, &st)) < 0)
+		goto fail;
+	if (key_file && (r = store_encrypt(ctx, &st, STORE_F_LUKS2, key_file)) < 0)
+		goto fail;
 	if (st.h.store_bytes < need) {
-		rosnap_format_size(STORE_HEADER_BYTES + need, size, sizeof(size));
+		rosnap_format_size(STORE_HEADER_BYTES + luks2 + need, size,
+				   sizeof(size));
 		log_err(ctx, "%s is too small for the store of %s: it needs %s",
 			path, d->name, size);
 		r = -ENOSPC;
 		goto fail;
 	}
-	/* The copy goes as a journal's does, into the store's file. */
+	/* The copy goes as a journal's does, into the store's area (in the
+	 * clear through its crypt device). */
 	j.fd = st.fd;
+	j.data_at = STORE_HEADER_BYTES;
+	if (key_file) {
+		r = store_area_open(ctx, &st, cowname, &area);
+		if (r < 0)
+			goto fail;
+		j.data_at = area.at;
+		j.fd = blkdev_open(ctx, area.dev, O_RDWR);
+		if (j.fd < 0) {
+			r = j.fd;
+			goto fail;
+		}
+	}
 	j.size = d->cow.bytes + chunk;
 	if (j.size > st.h.store_bytes)
 		j.size = st.h.store_bytes;
 	st.h.store_bytes = d->cow.bytes;
-	/* A device: no header while the copy is under way. */
-	if (!file && (r = store_wipe(ctx, &st)) < 0)
-		goto fail;
 	j.h.chunk_sectors = chunk / SECTOR_SIZE;
 	snprintf(j.path, sizeof(j.path), "%s", st.path);
 	r = journal_copy_store(ctx, d, &j, NULL, NULL, NULL);
@@ -196,6 +228,8 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	});
 	if (r < 0)
 		goto fail;
+	/* On the disk (journal_fill() synced it): the crypt device goes. */
+	target_close(ctx, &j, &st, &area);
 	/* The origin is read-only and held all along: it is as copied. */
 	st.h.saved_bytes = j.h.data_bytes;
 	r = store_set_state(ctx, &st, STORE_SAVED, d->origin_devnum);
@@ -213,12 +247,12 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	log_info(ctx, "saved the store of %s to %s (%s)", d->name, path, size);
 	goto out;
 fail:
+	target_close(ctx, &j, &st, &area);
 	/* The file made is removed; a device keeps no header. */
 	if (!file && st.fd >= 0)
 		store_wipe(ctx, &st);
 	store_unmake(ctx, &st);
 out:
-	j.fd = -1;
 	journal_close(&j);
 	store_close(&st);
 	origin_close(ctx, &o, false);
@@ -227,6 +261,13 @@ out:
 
 _public_ int rosnap_save(struct rosnap_ctx *ctx, const char *name,
 			 const char *path, uint32_t flags)
+{
+	return rosnap_save_key(ctx, name, path, flags, NULL);
+}
+
+_public_ int rosnap_save_key(struct rosnap_ctx *ctx, const char *name,
+			     const char *path, uint32_t flags,
+			     const char *key_file)
 {
 	struct rosnap_device *d = NULL;
 	int r;
@@ -244,17 +285,23 @@ _public_ int rosnap_save(struct rosnap_ctx *ctx, const char *name,
 		return r;
 	r = rosnap_device_open(ctx, name, &d);
 	if (r == 0)
-		r = save_locked(ctx, d, path, flags & ROSNAP_SAVE_OVERWRITE);
+		r = save_locked(ctx, d, path, flags & ROSNAP_SAVE_OVERWRITE,
+				key_file);
 	rosnap_device_unref(d);
 	lock_release(ctx);
 	return r;
 }
 
 int saved_open(struct rosnap_ctx *ctx, const char *path,
-	       const struct origin *o, struct store *st)
+	       const struct origin *o, const char *key_file,
+	       const char *cowname, struct saved *sv)
 {
+	struct store *st = &sv->st;
 	int r;
 
+	sv->fd = -1;
+	sv->area.lfd = -1;
+	sv->area.crypt[0] = '\0';
 	r = store_open(ctx, path, st);
 	if (r < 0)
 		return r;
@@ -266,15 +313,45 @@ int saved_open(struct rosnap_ctx *ctx, const char *path,
 	if (r == 0)
 		r = store_check_identity(ctx, st, o, false);
 	if (r == 0)
+		r = store_use_key(ctx, st, key_file);
+	if (r == 0 && key_file)
+		r = encrypt_check_name(ctx, cowname);
+	if (r == 0)
 		r = store_kernel_check(ctx, st);
 	if (r < 0)
-		store_close(st);
+		goto fail;
+	sv->fd = st->fd;
+	sv->at = STORE_HEADER_BYTES;
+	if (!(st->h.flags & STORE_F_ENCRYPTED))
+		return 0;
+	/* Read in the clear through its crypt device (which checks the
+	 * kernel's header there). */
+	r = store_area_open(ctx, st, cowname, &sv->area);
+	if (r < 0)
+		goto fail;
+	sv->at = sv->area.at;
+	sv->fd = blkdev_open(ctx, sv->area.dev, O_RDONLY);
+	if (sv->fd >= 0)
+		return 0;
+	r = sv->fd;
+fail:
+	saved_close(ctx, sv);
 	return r;
 }
 
-int saved_load(struct rosnap_ctx *ctx, const struct store *st,
+void saved_close(struct rosnap_ctx *ctx, struct saved *sv)
+{
+	if (sv->fd >= 0 && sv->fd != sv->st.fd)
+		close(sv->fd);
+	sv->fd = -1;
+	store_area_close(ctx, &sv->area);
+	store_close(&sv->st);
+}
+
+int saved_load(struct rosnap_ctx *ctx, const struct saved *sv,
 	       const struct cow *cow)
 {
+	const struct store *st = &sv->st;
 	const size_t block = (size_t)1 << 16;
 	uint64_t off = 0, end;
 	char *buf = NULL;
@@ -293,8 +370,8 @@ int saved_load(struct rosnap_ctx *ctx, const struct store *st,
 	 * device (brd) may hold old bytes there.
 	 */
 	end = st->h.saved_bytes + (uint64_t)st->h.chunk_sectors * SECTOR_SIZE;
-	if (end > st->size - STORE_HEADER_BYTES)
-		end = st->size - STORE_HEADER_BYTES;
+	if (end > st->size - store_area_at(&st->h))
+		end = st->size - store_area_at(&st->h);
 	if (end > cow->bytes)
 		end = cow->bytes;
 	fd = blkdev_open(ctx, cow->devnum, O_WRONLY | O_DIRECT);
@@ -306,7 +383,7 @@ int saved_load(struct rosnap_ctx *ctx, const struct store *st,
 	}
 	while (r == 0 && off < end) {
 		want = end - off < block ? (size_t)(end - off) : block;
-		n = pread(st->fd, buf, want, (off_t)(STORE_HEADER_BYTES + off));
+		n = pread(sv->fd, buf, want, (off_t)(sv->at + off));
 		if (n != (ssize_t)want) {
 			r = n < 0 ? -errno : -EIO;
 			break;

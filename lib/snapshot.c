@@ -59,9 +59,11 @@ static int check_opts(struct rosnap_ctx *ctx,
 		log_err(ctx, "overwrite applies to a store on disk (--store)");
 		return -EINVAL;
 	}
-	if (((o->flags & ROSNAP_CREATE_ENCRYPT) || o->key_file) && !o->store) {
-		log_err(ctx, "encryption applies to a store on disk (--store); a "
-			"RAM store is gone at power-off anyway");
+	if (((o->flags & ROSNAP_CREATE_ENCRYPT) && !o->store) ||
+	    (o->key_file && !o->store && !o->restore)) {
+		log_err(ctx, "encryption applies to a store on disk (--store) or "
+			"a saved one (--restore); a RAM store is gone at "
+			"power-off anyway");
 		return -EINVAL;
 	}
 	if ((o->flags & ROSNAP_CREATE_ENCRYPT) && o->key_file) {
@@ -470,7 +472,7 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 					     DEFAULT_CHUNK_BYTES;
 	char cowname[160], size[32];
 	uint64_t ram = opts->ram_bytes;
-	struct store saved = { .fd = -1 };
+	struct saved saved = { .st.fd = -1, .fd = -1, .area.lfd = -1 };
 	struct origin o;
 	struct cow cow;
 	dev_t devnum;
@@ -503,15 +505,17 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		r = choose_backend(ctx, spec, &o, opts->backend,
 				   opts->compression != NULL, &backend);
 	if (r == 0 && opts->restore) {
-		r = saved_open(ctx, opts->restore, &o, &saved);
+		snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
+		r = saved_open(ctx, opts->restore, &o, opts->key_file, cowname,
+			       &saved);
 		if (r == 0 && opts->chunk_bytes &&
-		    opts->chunk_bytes != saved.h.chunk_sectors * SECTOR_SIZE) {
+		    opts->chunk_bytes != saved.st.h.chunk_sectors * SECTOR_SIZE) {
 			log_err(ctx, "%s was saved with chunks of %u bytes; leave "
 				"--chunk out", opts->restore,
-				saved.h.chunk_sectors * SECTOR_SIZE);
+				saved.st.h.chunk_sectors * SECTOR_SIZE);
 			r = -EINVAL;
 		}
-		chunk = saved.h.chunk_sectors * SECTOR_SIZE;
+		chunk = saved.st.h.chunk_sectors * SECTOR_SIZE;
 	}
 	if (r == 0 && opts->compression && backend != ROSNAP_BACKEND_ZRAM) {
 		log_err(ctx, "--compression applies to zram, but %s needs brd",
@@ -526,8 +530,8 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 					     ROSNAP_DEFAULT_RAM_PERCENT_BRD,
 				&ram);
 	/* As large as the saved store, at least: it must fit. */
-	if (r == 0 && opts->restore && ram < saved.h.store_bytes)
-		ram = saved.h.store_bytes;
+	if (r == 0 && opts->restore && ram < saved.st.h.store_bytes)
+		ram = saved.st.h.store_bytes;
 	if (r < 0)
 		goto fail_origin;
 	if (opts->store)
@@ -553,7 +557,7 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		r = fault_inject(ctx, "protect");
 	/* Read-only now: the origin is as its fingerprint is taken. */
 	if (r == 0 && opts->restore)
-		r = store_check_fingerprint(ctx, &saved, &o, false);
+		r = store_check_fingerprint(ctx, &saved.st, &o, false);
 	if (r < 0)
 		goto fail_cow;
 	test_pause(ctx, "create", "protected");
@@ -566,19 +570,19 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		 "%s of %s%s%s", name, o.file[0] ? o.file : o.path, size,
 		 rosnap_backend_name(backend), opts->restore ? ", restored from " : "",
 		 opts->restore ? opts->restore : "");
-	store_close(&saved);
+	saved_close(ctx, &saved);
 	/* The snapshot holds the origin (and our loop) open from now on. */
 	origin_close(ctx, &o, false);
 	return 0;
 fail_cow:
 	cow_destroy(ctx, &cow);
 fail_record:
-	store_close(&saved);
+	saved_close(ctx, &saved);
 	origin_close(ctx, &o, true);
 	create_record(ctx, name, NULL);
 	return r;
 fail_origin:
-	store_close(&saved);
+	saved_close(ctx, &saved);
 	origin_close(ctx, &o, true);
 	return r;
 }
@@ -719,15 +723,8 @@ static int attach_locked(struct rosnap_ctx *ctx, const char *spec,
 		r = -EINVAL;
 		goto out;
 	}
-	if (!(st.h.flags & STORE_F_LUKS2) != !key_file) {
-		log_err(ctx, key_file ? "%s is not encrypted: leave --key-file out" :
-			"%s is encrypted (LUKS2): give its key with --key-file",
-			path);
-		r = -EINVAL;
-		goto out;
-	}
-	st.key_file = key_file;
-	if (key_file && (r = encrypt_check_key_file(ctx, key_file)) < 0)
+	r = store_use_key(ctx, &st, key_file);
+	if (r < 0)
 		goto out;
 	snprintf(name, name_len, "%s", want ? want : st.h.name[0] ? st.h.name :
 								"");

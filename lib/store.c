@@ -155,7 +155,7 @@ int store_decode(const unsigned char *buf, struct store_header *h,
 	     h->state != STORE_MERGING && h->state != STORE_SAVED) ||
 	    (h->state == STORE_SAVED) != (h->saved_bytes != 0) ||
 	    h->saved_bytes > h->store_bytes ||
-	    (h->state == STORE_SAVED && h->flags) ||
+	    (h->state == STORE_SAVED && (h->flags & STORE_F_RANDOM_KEY)) ||
 	    (h->flags & STORE_F_RANDOM_KEY && h->flags & STORE_F_LUKS2) ||
 	    !h->chunk_sectors || (h->chunk_sectors & (h->chunk_sectors - 1)) ||
 	    h->chunk_sectors > MAX_CHUNK_BYTES / SECTOR_SIZE ||
@@ -744,6 +744,23 @@ int store_kernel_check(struct rosnap_ctx *ctx, const struct store *s)
 	return kernel_check(ctx, s, s->fd, STORE_HEADER_BYTES);
 }
 
+int store_use_key(struct rosnap_ctx *ctx, struct store *s, const char *key_file)
+{
+	if (s->h.flags & STORE_F_RANDOM_KEY) {
+		log_err(ctx, "%s was encrypted with a random key, which went with "
+			"its device: what it holds can never be read", s->path);
+		return -EINVAL;
+	}
+	if (!(s->h.flags & STORE_F_LUKS2) != !key_file) {
+		log_err(ctx, key_file ? "%s is not encrypted: leave --key-file out" :
+			"%s is encrypted (LUKS2): give its key with --key-file",
+			s->path);
+		return -EINVAL;
+	}
+	s->key_file = key_file;
+	return key_file ? encrypt_check_key_file(ctx, key_file) : 0;
+}
+
 /*
  * A fresh encrypted area reads as noise: the kernel must find its store
  * header zeroed (a new store), so zero it through the crypt device.
@@ -834,36 +851,59 @@ static int store_crypt(struct rosnap_ctx *ctx, struct store *s,
 	return 0;
 }
 
-int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
-		const struct rosnap_uuid *u, struct cow *cow)
+int store_area_open(struct rosnap_ctx *ctx, struct store *s, const char *name,
+		    struct store_area *a)
 {
-	uint64_t offset = STORE_HEADER_BYTES / SECTOR_SIZE;
-	char cname[160] = "";
-	dev_t dev = s->dev;
-	int lfd = -1, r;
+	int r;
 
+	a->dev = s->dev;
+	a->at = STORE_HEADER_BYTES;
+	a->lfd = -1;
+	a->crypt[0] = '\0';
 	if (!s->blkdev) {
-		r = loop_attach_fd(ctx, s->fd, s->path, false, 0, &dev, &lfd);
+		r = loop_attach_fd(ctx, s->fd, s->path, false, 0, &a->dev, &a->lfd);
 		if (r < 0)
 			return r;
 	}
 	if (s->h.flags & STORE_F_ENCRYPTED) {
-		snprintf(cname, sizeof(cname), "%s" CRYPT_SUFFIX, name);
-		r = store_crypt(ctx, s, cname, &dev);
+		snprintf(a->crypt, sizeof(a->crypt), "%s" CRYPT_SUFFIX, name);
+		r = store_crypt(ctx, s, a->crypt, &a->dev);
 		if (r < 0) {
-			cname[0] = '\0';
-			goto out;
+			a->crypt[0] = '\0';
+			store_area_close(ctx, a);
+			return r;
 		}
-		offset = 0;
+		a->at = 0;
 	}
-	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, dev, offset,
-			  s->h.store_bytes, u, cow);
-out:
-	if (r < 0 && cname[0])
-		encrypt_close_name(ctx, cname);
-	/* The layer holds the loop now; it detaches when the layer goes. */
-	if (lfd >= 0)
-		close(lfd);
+	return 0;
+}
+
+void store_area_close(struct rosnap_ctx *ctx, struct store_area *a)
+{
+	if (a->crypt[0])
+		encrypt_close_name(ctx, a->crypt);
+	a->crypt[0] = '\0';
+	/* Whatever holds the loop device keeps it; else it detaches. */
+	if (a->lfd >= 0)
+		close(a->lfd);
+	a->lfd = -1;
+}
+
+int store_layer(struct rosnap_ctx *ctx, struct store *s, const char *name,
+		const struct rosnap_uuid *u, struct cow *cow)
+{
+	struct store_area a;
+	int r;
+
+	r = store_area_open(ctx, s, name, &a);
+	if (r < 0)
+		return r;
+	r = cow_create_on(ctx, name, ROSNAP_BACKEND_DISK, a.dev,
+			  a.at / SECTOR_SIZE, s->h.store_bytes, u, cow);
+	/* The layer holds the crypt device and the loop now. */
+	if (r == 0)
+		a.crypt[0] = '\0';
+	store_area_close(ctx, &a);
 	return r;
 }
 

@@ -3,12 +3,22 @@
 # writer; after a reboot, create --restore loads it into RAM: the device
 # is byte-identical to what was saved and fsck-clean.  A save replaces an
 # earlier one but nothing else; a restore onto an origin written since is
-# refused.
+# refused.  Encrypted with LUKS2 (save --key-file), in a file and on a
+# device, a save holds none of the plaintext; create --restore refuses it
+# without its key or with another, changing nothing, and with the key
+# restores it identical, leaving no crypt device or loop behind.
 # modes: plain
 # boots: 2
 . /tests/lib.sh
 on_exit 'touch /tmp/stop; remove_all; umount /mnt/sd 2>/dev/null'
 mkdir -p /mnt/sd /mnt/sv
+marker=rosnap-marker-$(seq 1 9 | tr -d '\n')
+
+# No crypt device or loop device left by a save or a restore.
+nothing_left() {
+	assert_eq "$(dmsetup ls | grep -c crypt)" 0 "crypt devices left"
+	assert_eq "$(losetup -a | wc -l)" 0 "loop devices left"
+}
 
 case $ROSNAP_TEST_BOOT in
 1)
@@ -18,6 +28,7 @@ case $ROSNAP_TEST_BOOT in
 	rosnap create /dev/vdc --name sv --ram 96M >/dev/null || fail "create"
 	mount /dev/mapper/sv /mnt/sv || fail "mount"
 	dd if=/dev/urandom of=/mnt/sv/random bs=1M count=16 2>/dev/null
+	for i in $(seq 1 200); do echo "$marker $i"; done >/mnt/sv/secret
 	cp -a /usr/sbin /mnt/sv/sbin
 
 	step "save under a writer"
@@ -46,6 +57,26 @@ case $ROSNAP_TEST_BOOT in
 	rosnap remove sv2 >/dev/null
 	[ ! -e /mnt/sd/saved.new ] || fail "save left its temporary file"
 	sum_of /dev/mapper/sv >/mnt/sd/sum
+
+	step "encrypted saves: a file, a device"
+	# The check below has teeth: a plain save holds the marker.
+	grep -aqF "$marker" /mnt/sd/saved || fail "no marker in the plain save"
+	head -c 64 /dev/urandom >/mnt/sd/key
+	head -c 64 /dev/urandom >/mnt/sd/other.key
+	rosnap save sv /mnt/sd/enc.saved --key-file /mnt/sd/key ||
+		fail "save --key-file"
+	rosnap save sv /dev/vda --overwrite --key-file - </mnt/sd/key ||
+		fail "save --key-file - to a device"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for f in /mnt/sd/enc.saved /dev/vda; do
+		assert_eq "$(head -c 8 $f)" "ROSNAPS" "$f's magic, in the clear"
+		! grep -aqF "$marker" $f || fail "$f holds the marker in plaintext"
+		# The kernel's store header, where the area starts (after LUKS2's).
+		[ "$(dd if=$f bs=4096 skip=257 count=1 2>/dev/null | head -c 4)" != SnAp ] ||
+			fail "$f holds the kernel's store header in plaintext"
+	done
+	nothing_left
 	sync
 	powercut
 	;;
@@ -69,6 +100,28 @@ case $ROSNAP_TEST_BOOT in
 	assert_eq "$(sum_of /dev/mapper/sv)" "$(cat /mnt/sd/sum)" "the restored device"
 	assert_eq "$(json_value sv backend)" zram "backend"
 	rosnap remove sv >/dev/null
+
+	step "an encrypted save: refused without its key"
+	unchanged expect_fail 2 "/mnt/sd/enc.saved is encrypted \(LUKS2\): give its key with --key-file" \
+		rosnap create /dev/vdc --name sv --restore /mnt/sd/enc.saved
+	unchanged expect_fail 2 "opens no key slot of /mnt/sd/enc.saved" \
+		rosnap create /dev/vdc --name sv --restore /mnt/sd/enc.saved \
+		--key-file /mnt/sd/other.key
+	unchanged expect_fail 2 "/mnt/sd/saved is not encrypted: leave --key-file out" \
+		rosnap create /dev/vdc --name sv --restore /mnt/sd/saved \
+		--key-file /mnt/sd/key
+	nothing_left
+
+	step "an encrypted save: restored with its key, identical"
+	rosnap create /dev/vdc --name sv --restore /mnt/sd/enc.saved \
+		--key-file /mnt/sd/key >/dev/null || fail "restore with the key"
+	assert_eq "$(sum_of /dev/mapper/sv)" "$(cat /mnt/sd/sum)" "restored from a file"
+	rosnap remove sv >/dev/null
+	rosnap create /dev/vdc --name sv --restore /dev/vda \
+		--key-file - </mnt/sd/key >/dev/null || fail "restore from a device"
+	assert_eq "$(sum_of /dev/mapper/sv)" "$(cat /mnt/sd/sum)" "restored from a device"
+	rosnap remove sv >/dev/null
+	nothing_left
 
 	step "an origin written since is refused"
 	mkdir -p /mnt/o

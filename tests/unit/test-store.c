@@ -77,6 +77,11 @@ static void round_trip(void **state)
 	h.saved_bytes = 4096;
 	assert_int_equal(store_encode(&h, buf), 0);
 	assert_int_equal(store_decode(buf, &got, &why), -EINVAL);
+	/* A save encrypted with LUKS2 is read back with its key. */
+	h.flags = STORE_F_LUKS2;
+	assert_int_equal(store_encode(&h, buf), 0);
+	assert_int_equal(store_decode(buf, &got, &why), 0);
+	assert_int_equal(got.flags, STORE_F_LUKS2);
 	h.flags = 0;
 	/* A saved RAM store says how much of it was copied. */
 	h.state = STORE_SAVED;
