@@ -151,9 +151,10 @@ static int save_locked(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, d->name);
 	r = place_check(ctx, "saved store", path, d->origin_devnum, d->devnum,
 			d->name);
-	/* Before anything is written. */
-	if (r == 0 && key_file && (r = encrypt_check_name(ctx, cowname)) == 0)
-		r = encrypt_check_key_file(ctx, key_file);
+	/* Before anything is written: a device's save is gone once it is. */
+	if (r == 0 && key_file && (r = encrypt_check_name(ctx, d->name)) == 0 &&
+	    (r = encrypt_check_key_file(ctx, key_file)) == 0)
+		r = module_ensure(ctx, &KMOD_DM_CRYPT);
 	if (r < 0)
 		return r;
 	r = origin_open_devnum(ctx, d->origin_devnum, &o);
@@ -314,8 +315,6 @@ int saved_open(struct rosnap_ctx *ctx, const char *path,
 		r = store_check_identity(ctx, st, o, false);
 	if (r == 0)
 		r = store_use_key(ctx, st, key_file);
-	if (r == 0 && key_file)
-		r = encrypt_check_name(ctx, cowname);
 	if (r == 0)
 		r = store_kernel_check(ctx, st);
 	if (r < 0)

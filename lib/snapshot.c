@@ -506,8 +506,11 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 				   opts->compression != NULL, &backend);
 	if (r == 0 && opts->restore) {
 		snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
-		r = saved_open(ctx, opts->restore, &o, opts->key_file, cowname,
-			       &saved);
+		if (opts->key_file)
+			r = encrypt_check_name(ctx, name);
+		if (r == 0)
+			r = saved_open(ctx, opts->restore, &o, opts->key_file,
+				       cowname, &saved);
 		if (r == 0 && opts->chunk_bytes &&
 		    opts->chunk_bytes != saved.st.h.chunk_sectors * SECTOR_SIZE) {
 			log_err(ctx, "%s was saved with chunks of %u bytes; leave "
