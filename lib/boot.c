@@ -138,6 +138,16 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 			return problem(b, where, shown, v, "give a block device: a "
 				       "path, or LABEL=, UUID=, PARTUUID=, PARTLABEL=");
 		snprintf(dst, sizeof(b->journal), "%s", v);
+	} else if (strcmp(key, "key") == 0) {
+		/* The initramfs holds the file boot.conf names, no other. */
+		if (prefix[0])
+			return problem(b, where, shown, v, "name the key file in "
+				       "/etc/rosnap/boot.conf (key=), whose file the "
+				       "initramfs gets");
+		if (!plain_word(v, sizeof(b->key)) || v[0] != '/')
+			return problem(b, where, shown, v, "an absolute path to a "
+				       "key file");
+		snprintf(b->key, sizeof(b->key), "%s", v);
 	} else if (strcmp(key, "warn") == 0 || strcmp(key, "critical") == 0) {
 		uint64_t pct;
 
@@ -433,6 +443,27 @@ static int holds_store(struct rosnap_boot *b, const char *path,
 }
 
 /*
+ * The key for the store or save whose header is head: boot.conf's key=
+ * for one encrypted with LUKS2 (an error without one), NULL for another.
+ */
+static int boot_key(struct rosnap_boot *boot, const unsigned char *head,
+		    const char *what, const char **key)
+{
+	struct store_header h;
+
+	*key = NULL;
+	if (store_decode(head, &h, NULL) < 0 || !(h.flags & STORE_F_LUKS2))
+		return 0;
+	if (!boot->key[0]) {
+		log_err(boot->ctx, "rosnap.%s: it is encrypted (LUKS2), and "
+			"/etc/rosnap/boot.conf names no key file (key=)", what);
+		return -EINVAL;
+	}
+	*key = boot->key;
+	return 0;
+}
+
+/*
  * The root's changes kept on disk (rosnap.store=): attach the store it
  * holds, or make one on a blank device; rosnap.reset makes it afresh.
  * A store that does not fit the root (changed since, another disk's, a
@@ -444,6 +475,7 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 	struct rosnap_create_opts opts = { .name = boot->name };
 	unsigned char head[STORE_HEADER_BYTES] = { 0 };
 	char path[PATH_MAX], why[256];
+	const char *key;
 	struct store_header h;
 	bool has_store, reset = boot->reset;
 	struct origin o;
@@ -478,7 +510,10 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 		}
 	}
 	if (has_store && !reset) {
-		r = rosnap_attach(boot->ctx, root, path, boot->name, 0, NULL);
+		r = boot_key(boot, head, "store", &key);
+		if (r == 0)
+			r = rosnap_attach_key(boot->ctx, root, path, boot->name, 0,
+					      key, NULL);
 		if (r < 0)
 			return fall_back(boot, root, "its store could not be "
 					 "attached (see above)", r, newroot);
@@ -486,6 +521,8 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 			   "changes are kept in %s, as before", root, path);
 	} else {
 		opts.store = path;
+		/* Made encrypted when boot.conf names a key. */
+		opts.key_file = boot->key[0] ? boot->key : NULL;
 		if (has_store) {
 			opts.flags = ROSNAP_CREATE_OVERWRITE;
 			log_notice(boot->ctx, "rosnap.reset: the changes kept in %s "
@@ -597,7 +634,7 @@ static int protect(struct rosnap_boot *boot, const char *root,
 	if (from && boot->reset)
 		log_notice(boot->ctx, "rosnap.reset: not restoring %s", from);
 	else if (from) {
-		unsigned char head[STORE_HEADER_BYTES];
+		unsigned char head[STORE_HEADER_BYTES] = { 0 };
 		const char *key = boot->restore[0] ? "restore" : "save";
 
 		r = boot_device(boot, key, from, restore, sizeof(restore));
@@ -606,13 +643,18 @@ static int protect(struct rosnap_boot *boot, const char *root,
 					 r, newroot);
 		/* Unreadable is not blank: the shutdown would replace the
 		 * save that is there.  No device: the save stays. */
-		r = boot->restore[0] ? 1 : holds_store(boot, restore, head);
+		r = holds_store(boot, restore, head);
 		if (r < 0)
 			return fall_back(boot, root, "its save device cannot be "
 					 "read", r, newroot);
-		if (r)
+		/* restore= names a save: create says what else it holds. */
+		if (r || boot->restore[0]) {
 			opts.restore = restore;
-		else
+			r = boot_key(boot, head, key, &opts.key_file);
+			if (r < 0)
+				return fall_back(boot, root, "its saved store "
+						 "cannot be opened", r, newroot);
+		} else
 			log_notice(boot->ctx, "rosnap.save: nothing saved in %s "
 				   "yet (it holds no save of rosnap's); the root's "
 				   "changes start afresh", restore);
@@ -924,7 +966,8 @@ _public_ int rosnap_boot_save(struct rosnap_boot *boot)
 	r = boot_device(boot, "save", boot->save, path, sizeof(path));
 	if (r < 0)
 		return r;
-	r = rosnap_save(boot->ctx, boot->name, path, 0);
+	r = rosnap_save_key(boot->ctx, boot->name, path, 0,
+			    boot->key[0] ? boot->key : NULL);
 	if (r == 0)
 		log_notice(boot->ctx, "saved the root's changes to %s", path);
 	return r;

@@ -5,8 +5,10 @@
 # written since falls back as configured, never attaches anyway; a
 # device with other data is not taken.  rosnap.restore= starts from a
 # saved RAM store; with rosnap.save=, "rosnap boot --save" (a clean
-# shutdown) saves it and the next boot restores it.  An encrypted store
-# is not attached (no key at boot): the boot falls back.
+# shutdown) saves it and the next boot restores it.  A store encrypted
+# with LUKS2 is attached with the key file boot.conf names (key=);
+# without key=, or with another key, the boot falls back; with key=,
+# boot --save encrypts the save and the next boot restores it.
 # modes: plain
 # cost: 120
 . /tests/lib.sh
@@ -16,6 +18,8 @@ on_exit 'remove_all; blockdev --setrw /dev/vdc 2>/dev/null'
 # with no word to rosnap (the store's header still says "attached").
 power_off() {
 	for n in rosnap-root rosnap-root-cow; do dmsetup remove "$n" || fail "dmsetup remove $n"; done
+	! dmsetup info rosnap-root-cow.crypt >/dev/null 2>&1 ||
+		dmsetup remove rosnap-root-cow.crypt || fail "dmsetup remove rosnap-root-cow.crypt"
 	blockdev --setrw /dev/vdc
 	# RAM is gone at power-off: a RAM store's zram device too.
 	for z in /sys/block/zram*; do
@@ -27,7 +31,7 @@ power_off() {
 boot_with() { # CMDLINE-WORDS...
 	echo "root=/dev/vdc rosnap $*" >/tmp/cmdline
 	rc=0
-	rosnap boot --config /dev/null --cmdline /tmp/cmdline >/tmp/out 2>/tmp/err || rc=$?
+	rosnap boot --config "${conf:-/dev/null}" --cmdline /tmp/cmdline >/tmp/out 2>/tmp/err || rc=$?
 	cat /tmp/err
 }
 
@@ -77,18 +81,60 @@ boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
 grep -q "holds ext4 data" /tmp/err || fail "no reason given"
 assert_eq "$(blkid -o value -s TYPE /dev/vdd)" ext4 "the other data"
 
-step "an encrypted store is not attached at boot: the boot falls back"
+step "an encrypted store without key= in boot.conf: the boot falls back"
 head -c 32 /dev/urandom >/tmp/key
+head -c 32 /dev/urandom >/tmp/other.key
 rosnap create /dev/vdc --name enc --store /dev/vdd --overwrite --key-file /tmp/key >/dev/null ||
 	fail "create --key-file"
+mount /dev/mapper/enc /mnt/r && echo "kept, encrypted" >/mnt/r/kept && umount /mnt/r
+want=$(sum_of /dev/mapper/enc)
 rosnap remove enc --keep >/dev/null || fail "remove --keep"
+fell_back() { # WHY
+	[ $rc -eq 0 ] || fail "the fallback failed"
+	assert_eq "$(cat /tmp/out)" /dev/vdc "the root to mount after the fallback"
+	grep -q "$1" /tmp/err || fail "no reason given"
+	assert_eq "$(rosnap list)" "" "devices after the fallback"
+	assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after the fallback"
+	blockdev --setrw /dev/vdc
+}
 boot_with rosnap.store=/dev/vdd rosnap.fallback=ro
-[ $rc -eq 0 ] || fail "the fallback failed"
-assert_eq "$(cat /tmp/out)" /dev/vdc "the root to mount after the fallback"
-grep -q "/dev/vdd is encrypted (LUKS2)" /tmp/err || fail "no reason given"
-assert_eq "$(rosnap list)" "" "devices after the fallback"
-assert_eq "$(dmsetup ls --target crypt 2>&1)" "No devices found" "crypt devices after the fallback"
-blockdev --setrw /dev/vdc
+fell_back "it is encrypted (LUKS2), and /etc/rosnap/boot.conf names no key file"
+echo "key=/tmp/other.key" >/tmp/key.conf
+conf=/tmp/key.conf
+boot_with rosnap.store=/dev/vdd rosnap.fallback=ro
+fell_back "the key from /tmp/other.key opens no key slot of /dev/vdd"
+
+step "an encrypted store with key= in boot.conf: attached"
+echo "key=/tmp/key" >/tmp/key.conf
+boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+assert_eq "$(json_value rosnap-root encryption)" luks2 "encryption"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root with the kept changes"
+power_off
+
+step "key= with rosnap.save: the save encrypted, restored by the next boot"
+wipe /dev/vdd
+boot_with rosnap.ram=32M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+mount /dev/mapper/rosnap-root /mnt/r || fail "mount"
+for i in $(seq 1 50); do echo "rosnap-marker-123456789 $i"; done >/mnt/r/secret
+umount /mnt/r
+want=$(sum_of /dev/mapper/rosnap-root)
+rosnap boot --save --config /tmp/key.conf --cmdline /tmp/cmdline 2>/tmp/err ||
+	fail "boot --save: $(cat /tmp/err)"
+power_off
+echo 3 >/proc/sys/vm/drop_caches
+assert_eq "$(head -c 7 /dev/vdd)" ROSNAPS "the save"
+! grep -aqF rosnap-marker-123456789 /dev/vdd || fail "the save holds the marker in plaintext"
+boot_with rosnap.ram=32M rosnap.save=/dev/vdd rosnap.fallback=panic
+[ $rc -eq 0 ] || fail "the boot failed"
+grep -q "restored from /dev/vdd" /tmp/err || fail "no word of the restore"
+assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root restored"
+assert_eq "$(dmsetup ls | grep -c crypt)" 0 "crypt devices after the restore"
+power_off
+conf=
+boot_with rosnap.ram=32M rosnap.restore=/dev/vdd rosnap.fallback=ro
+fell_back "rosnap.restore: it is encrypted (LUKS2), and /etc/rosnap/boot.conf names no key file"
 
 step "rosnap.restore starts from a saved RAM store"
 wipe /dev/vdd

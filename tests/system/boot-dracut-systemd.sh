@@ -1,6 +1,11 @@
 # The root filesystem protected by a dracut initrd running systemd: the
 # generator makes sysroot.mount mount the protected device.
-image dracut-systemd || return 0
+# key= (no enable=: "rosnap" on the command line): the store and the
+# save below are encrypted with LUKS2, the key file in the initrd and,
+# for rosnap-save.service, in the root.
+key_conf=/etc/rosnap/root.key
+echo "key=$key_conf" >"$work/dracut-key.conf"
+image dracut-systemd "$work/dracut-key.conf" || return 0
 pristine=$(image_sum)
 
 boot protected rosnap
@@ -41,6 +46,7 @@ boot save-made rosnap rosnap.save=/dev/vdc
 check "rosnap.save= on a blank disk: the changes start in RAM, and rosnap-save.service runs" step_ok
 check "... the clean shutdown saved them" \
 	test "$(head -c 7 "$img/journal.img")" = ROSNAPS
+plaintext_as_configured save
 boot save-restored rosnap rosnap.save=/dev/vdc
 check "the next boot restores the saved changes into RAM" step_ok
 check "... and the console says so" console_says "restored from /dev/vdc"

@@ -3,7 +3,10 @@
 # enabled as the README says: enable=yes in /etc/rosnap/boot.conf before
 # update-initramfs.  Boots name "rosnap" on the command line all the same
 # (but the last), and rosnap=off overrides boot.conf.
-echo enable=yes >"$work/enable.conf"
+# key=: the store of rosnap.store= below is encrypted with LUKS2, its key
+# file in the initramfs.
+key_conf=/etc/rosnap/root.key
+printf 'enable=yes\nkey=%s\n' "$key_conf" >"$work/enable.conf"
 image initramfs-tools "$work/enable.conf" || return 0
 pristine=$(image_sum)
 
@@ -27,8 +30,8 @@ check "... the console names the setting" console_says "rosnap.ram=lots: not a s
 check "the disk image is unchanged by the fallbacks" \
 	test "$(image_sum)" = "$pristine"
 
-# rosnap.store=: the root's changes kept on a disk of their own across
-# reboots; a root written since (here by the rw fallback) is not
+# rosnap.store=: the root's changes kept on a disk of their own (encrypted)
+# across reboots; a root written since (here by the rw fallback) is not
 # attached anyway; rosnap.reset drops the changes.
 store_boots
 boot fallback-rw rosnap rosnap.ram=99T rosnap.fallback=rw

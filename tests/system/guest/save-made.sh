@@ -10,7 +10,8 @@ systemctl --failed --no-legend
 assert_eq "$state" running "systemctl is-system-running"
 assert_eq "$(systemctl is-active rosnap-save.service)" active \
 	"rosnap-save.service, started by udev for the rosnap device"
-echo saved >/etc/rosnap-saved
+# The host looks for this in the save's disk.
+echo "saved rosnap-plaintext-marker-$(seq 1 9 | tr -d '\n')" >/etc/rosnap-saved
 dd if=/dev/urandom of=/var/tmp/saved bs=1M count=8 2>/dev/null
 md5sum /etc/rosnap-saved /var/tmp/saved >/data/saved.md5
 sync
