@@ -644,18 +644,9 @@ static int resume_merge(struct rosnap_ctx *ctx, struct origin *o,
 	}
 	snprintf(cowname, sizeof(cowname), "%s" COW_SUFFIX, name);
 	snprintf(mname, sizeof(mname), "%s" MERGE_SUFFIX, name);
-	if (blkdev_get_ro(o->fd, &ro) == 0 && ro) {
-		cleared = blkdev_set_ro(o->fd, false) == 0;
-		if (!cleared || blkdev_get_ro(o->fd, &ro) < 0 || ro) {
-			log_err(ctx, "%s cannot be written, so the merge cut short "
-				"cannot be finished; nothing was done", o->path);
-			r = -EROFS;
-			goto fail_ro;
-		}
-	}
 	r = create_record(ctx, name, o);
 	if (r < 0)
-		goto fail_ro;
+		return r;
 	r = uuid_new(&u, UUID_COW, UUID_F_DISK);
 	if (r == 0)
 		r = uuid_new(&mu, UUID_COW, UUID_F_DISK);
@@ -663,6 +654,20 @@ static int resume_merge(struct rosnap_ctx *ctx, struct origin *o,
 		r = store_layer(ctx, st, cowname, &u, &cow);
 	if (r < 0)
 		goto fail_record;
+	/*
+	 * Writable for the merge only once its store is there: opening an
+	 * encrypted one derives its key, for seconds, with nothing over the
+	 * origin to keep writers off.
+	 */
+	if (blkdev_get_ro(o->fd, &ro) == 0 && ro) {
+		cleared = blkdev_set_ro(o->fd, false) == 0;
+		if (!cleared || blkdev_get_ro(o->fd, &ro) < 0 || ro) {
+			log_err(ctx, "%s cannot be written, so the merge cut short "
+				"cannot be finished; nothing was done", o->path);
+			r = -EROFS;
+			goto fail_cow;
+		}
+	}
 	r = cow_alias(ctx, mname, &cow, &mu, &m);
 	if (r == 0)
 		r = load_snapshot_as(ctx, name, "snapshot-merge", o, &m,
@@ -679,7 +684,6 @@ fail_cow:
 	cow_destroy(ctx, &cow);
 fail_record:
 	create_record(ctx, name, NULL);
-fail_ro:
 	if (cleared)
 		blkdev_set_ro(o->fd, true);
 	return r;
