@@ -131,7 +131,14 @@ $(BUILD)/librosnap.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# In the build tree rosnap finds the librosnap beside it ($$ORIGIN); the
+# one installed is linked again without, and finds the system's.
 $(BUILD)/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
+	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -Wl,-rpath,'$$ORIGIN' -o $@ \
+		$(CMD_OBJS) -L$(BUILD) -lrosnap $(CMD_PKG_LIBS)
+
+$(BUILD)/install/rosnap: $(CMD_OBJS) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so
+	@mkdir -p $(@D)
 	$(CC) -pie $(HARDEN_LDFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJS) -L$(BUILD) \
 		-lrosnap $(CMD_PKG_LIBS)
 
@@ -215,8 +222,8 @@ MAN8 := man/rosnap.8
 MAN3 := man/librosnap.3
 MAN7 := man/rosnap-boot.7
 
-install: all
-	install -D -m 0755 $(BUILD)/rosnap $(DESTDIR)$(SBINDIR)/rosnap
+install: all $(BUILD)/install/rosnap
+	install -D -m 0755 $(BUILD)/install/rosnap $(DESTDIR)$(SBINDIR)/rosnap
 	install -D -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSO))
 	ln -sf $(notdir $(LIBSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/librosnap.so
