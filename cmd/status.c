@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libsmartcols.h>
 
@@ -269,9 +270,12 @@ static int print_devices(struct rosnap_device **devs, const struct column *cols,
 			n++;
 		}
 	}
-	/* An empty human table prints nothing at all, like lsblk. */
+	/* An empty human table prints nothing for a script, like lsblk;
+	 * a person at a terminal is told. */
 	if (json || k > 0)
 		scols_print_table(tb);
+	else if (isatty(STDOUT_FILENO))
+		printf("No rosnap devices.\n");
 	/* Under the table: why a device needs attention. */
 	for (k = 0; !json && cols == status_cols && devs[k]; k++)
 		if (rosnap_device_get_reason(devs[k]))

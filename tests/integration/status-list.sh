@@ -10,6 +10,13 @@ step "nothing yet"
 assert_eq "$(rosnap list)" "" "empty list"
 assert_eq "$(rosnap status)" "" "empty status"
 rosnap status --json | tr -d ' \n' | grep -q '^{"devices":\[\]}$' || fail "empty JSON"
+# A person at a terminal is told (script(1) gives rosnap one).
+for verb in status list; do
+	script -qec "rosnap $verb" /dev/null >/tmp/tty.out || fail "$verb on a terminal"
+	grep -q "No rosnap devices" /tmp/tty.out || fail "$verb on a terminal said '$(cat /tmp/tty.out)'"
+done
+script -qec "rosnap status --json" /dev/null | tr -d ' \r\n' | grep -q '^{"devices":\[\]}$' ||
+	fail "empty JSON on a terminal"
 
 mkfs_on /dev/vdc ext4 -b 4096
 mkfs_on /dev/vdd ext4 -b 4096
