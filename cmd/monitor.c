@@ -60,6 +60,8 @@ static struct rosnap_monitor_settings set;
 static bool wall_critical;
 static bool memory_low;
 static bool once;  /* --once: one round, no event waiters */
+static const char *metrics;  /* --metrics FILE, or NULL */
+static int metrics_error;    /* the last error writing it, reported once */
 static pid_t monitor_pid;
 
 /* Wake the main loop (async-signal-safe); a full pipe wakes it anyway. */
@@ -356,6 +358,25 @@ static void check_memory(uint64_t avail)
 	}
 }
 
+/* The watched devices' state, for a metrics collector (--metrics). */
+static void write_metrics(struct rosnap_device **devs, int n, char **names,
+			  uint64_t avail)
+{
+	struct rosnap_device *mine[MAX_WATCHED];
+	int i, k = 0, r;
+
+	for (i = 0; i < n && k < MAX_WATCHED; i++)
+		if (wanted(rosnap_device_get_name(devs[i]), names))
+			mine[k++] = devs[i];
+	r = metrics_write(metrics, mine, k, &set, avail);
+	if (r < 0 && r != metrics_error)
+		report(LOG_ERR, "cannot write the metrics file %s: %s", metrics,
+		       strerror(-r));
+	else if (r == 0 && metrics_error)
+		report(LOG_NOTICE, "writing the metrics file %s again", metrics);
+	metrics_error = r;
+}
+
 static void round_once(struct rosnap_ctx *ctx, char **names)
 {
 	struct rosnap_device **devs = NULL;
@@ -370,6 +391,8 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 	for (i = 0; i < n; i++)
 		if (wanted(rosnap_device_get_name(devs[i]), names))
 			check_device(ctx, devs[i], avail);
+	if (metrics)
+		write_metrics(devs, n, names, avail);
 	rosnap_list_free(devs);
 	/* Removed (or renamed) under us: forget it, without fuss. */
 	for (i = 0; i < nwatched; i++) {
@@ -396,6 +419,7 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "interval", required_argument, NULL, 'i' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "once", no_argument, NULL, '1' },
+		{ "metrics", required_argument, NULL, 'M' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -463,6 +487,12 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 			break;
 		case '1':
 			once = true;
+			break;
+		case 'M':
+			if (optarg[0] != '/')
+				return usage_error("monitor", "--metrics needs an "
+						   "absolute path, not '%s'", optarg);
+			metrics = optarg;
 			break;
 		default:
 			if (common_option(ctx, c, "monitor", &exit_now))

@@ -212,7 +212,10 @@ static const struct {
 	  "  -G, --grow-max SIZE      ... up to SIZE in all, memory permitting\n"
 	  "  -i, --interval SECONDS   how often to read the store's use (default 2)\n"
 	  "  -f, --config FILE        settings file (default /etc/rosnap/boot.conf)\n"
-	  "      --once               one round, then exit (after its hooks)\n" },
+	  "      --once               one round, then exit (after its hooks)\n"
+	  "      --metrics FILE       write the devices' state to FILE at each\n"
+	  "                           round, for a metrics collector (Prometheus\n"
+	  "                           text format, node_exporter's textfile)\n" },
 	{ "boot",
 	  "Usage: rosnap boot [ROOT] [OPTIONS]\n"
 	  "\n"

@@ -61,6 +61,11 @@ extern bool error_logged;
 /* End the progress bar on the screen, if any, before other output. */
 void bar_interrupt(void);
 
+/* metrics.c: the devices' state in Prometheus' text format, written to
+ * path whole (renamed over it); 0 or -errno. */
+int metrics_write(const char *path, struct rosnap_device **devs, int n,
+		  const struct rosnap_monitor_settings *set, uint64_t avail);
+
 int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[]);

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The monitor's state for a fleet's metrics collector: Prometheus' text
+ * format, in a file for node_exporter's textfile collector.  The file is
+ * written beside its final name and renamed over it, so that a reader
+ * never sees half of it (the collector reads only names ending in .prom:
+ * the temporary one is not).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rosnap.h"
+
+/* A label's value: backslash, double quote and newline escaped. */
+static void label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(f, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void help(FILE *f, const char *metric, const char *text)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", metric, text, metric);
+}
+
+static void sample(FILE *f, const char *metric, const char *name,
+		   const char *key, const char *value, double v)
+{
+	fprintf(f, "%s{name=\"", metric);
+	label(f, name);
+	if (key && value) {
+		fprintf(f, "\",%s=\"", key);
+		label(f, value);
+	}
+	fprintf(f, "\"} %.17g\n", v);
+}
+
+static bool has_store(const struct rosnap_device *d)
+{
+	enum rosnap_state s = rosnap_device_get_state(d);
+
+	return s != ROSNAP_STATE_UNPROTECTED && s != ROSNAP_STATE_INCOMPLETE;
+}
+
+static void write_metrics(FILE *f, struct rosnap_device **devs, int n,
+			  const struct rosnap_monitor_settings *set,
+			  uint64_t avail)
+{
+	enum rosnap_level level;
+	unsigned pct;
+	uint64_t ram, data;
+	int i, s;
+
+	help(f, "rosnap_cow_capacity_bytes",
+	     "Capacity of the device's copy-on-write store.");
+	for (i = 0; i < n; i++)
+		if (has_store(devs[i]))
+			sample(f, "rosnap_cow_capacity_bytes",
+			       rosnap_device_get_name(devs[i]), NULL, NULL,
+			       (double)rosnap_device_get_cow_size(devs[i]));
+	help(f, "rosnap_cow_used_bytes",
+	     "Room in the store the changes take (the kernel's allocation).");
+	for (i = 0; i < n; i++)
+		if (has_store(devs[i]))
+			sample(f, "rosnap_cow_used_bytes",
+			       rosnap_device_get_name(devs[i]), NULL, NULL,
+			       (double)rosnap_device_get_cow_used(devs[i]));
+	help(f, "rosnap_ram_used_bytes",
+	     "Memory the store really takes (0 for a store on disk).");
+	for (i = 0; i < n; i++)
+		if (has_store(devs[i]))
+			sample(f, "rosnap_ram_used_bytes",
+			       rosnap_device_get_name(devs[i]), NULL, NULL,
+			       (double)rosnap_device_get_ram_used(devs[i]));
+	help(f, "rosnap_compression_ratio",
+	     "Bytes of changes per byte of memory (zram).");
+	for (i = 0; i < n; i++) {
+		ram = rosnap_device_get_ram_used(devs[i]);
+		data = rosnap_device_get_data_bytes(devs[i]);
+		if (has_store(devs[i]) && ram && data)
+			sample(f, "rosnap_compression_ratio",
+			       rosnap_device_get_name(devs[i]), NULL, NULL,
+			       (double)data / (double)ram);
+	}
+	help(f, "rosnap_state", "1 for the state the device is in, 0 for the "
+	     "others.");
+	for (i = 0; i < n; i++)
+		for (s = ROSNAP_STATE_ACTIVE; s <= ROSNAP_STATE_INCOMPLETE; s++)
+			sample(f, "rosnap_state", rosnap_device_get_name(devs[i]),
+			       "state", rosnap_state_name((enum rosnap_state)s),
+			       (int)rosnap_device_get_state(devs[i]) == s);
+	help(f, "rosnap_level", "The monitor's level: 0 ok, 1 warn, 2 critical, "
+	     "3 overflow, 4 invalid.");
+	for (i = 0; i < n; i++) {
+		level = rosnap_device_get_level(devs[i], set, &pct);
+		sample(f, "rosnap_level", rosnap_device_get_name(devs[i]),
+		       "level", rosnap_level_name(level), level);
+	}
+	help(f, "rosnap_memory_available_bytes",
+	     "Memory available (MemAvailable), as the monitor reads it.");
+	fprintf(f, "rosnap_memory_available_bytes %" PRIu64 "\n", avail);
+}
+
+int metrics_write(const char *path, struct rosnap_device **devs, int n,
+		  const struct rosnap_monitor_settings *set, uint64_t avail)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, r = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+			     (long)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		unlink(tmp);
+		return r;
+	}
+	write_metrics(f, devs, n, set, avail);
+	if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}

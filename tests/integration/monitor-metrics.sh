@@ -1,0 +1,90 @@
+#!/bin/sh
+# monitor --metrics FILE: the devices' state in Prometheus' text format,
+# as node_exporter's textfile collector reads it.  Every line is a HELP,
+# a TYPE (gauge) or a sample of a metric typed before it; the values are
+# what status --json says; the state and level follow the device; only
+# the devices named are in it; the file is replaced whole, leaving no
+# temporary file; a place it cannot be written is reported, and the
+# monitor goes on.
+# modes: plain
+. /tests/lib.sh
+on_exit 'kill ${mon:-} 2>/dev/null; remove_all'
+
+wipe /dev/vdc
+wipe /dev/vdd
+mkdir -p /tmp/m
+rosnap create /dev/vdc --name ma --ram 16M --backend zram >/dev/null || fail "create ma"
+rosnap create /dev/vdd --name mb --ram 8M --backend zram >/dev/null || fail "create mb"
+dd if=/dev/urandom of=/dev/mapper/ma bs=1M count=4 conv=fsync 2>/dev/null
+f=/tmp/m/rosnap.prom
+
+# The value of a sample: metric LABELS ('name="ma"', ...).
+value() {
+	awk -v want="$1{$2}" '$1 == want { print $2 }' "$f"
+}
+
+# The text format: HELP and TYPE before the samples of each metric.
+well_formed() {
+	awk '
+	/^# HELP [a-z_]+ ./ { next }
+	/^# TYPE [a-z_]+ gauge$/ { typed[$3] = 1; next }
+	/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.e]+$/ {
+		m = $1; sub(/\{.*/, "", m)
+		if (!typed[m]) { print "untyped: " $0; bad = 1 }
+		next
+	}
+	{ print "malformed: " $0; bad = 1 }
+	END { exit bad }' "$f" || fail "$f is not in the text format"
+}
+
+step "one round: the values status gives"
+rosnap monitor --once --metrics "$f" 2>/tmp/mon.log || fail "monitor: $(cat /tmp/mon.log)"
+cat "$f"
+well_formed
+for n in ma mb; do
+	assert_eq "$(value rosnap_cow_capacity_bytes "name=\"$n\"")" \
+		"$(json_value $n cow_size_bytes)" "$n capacity"
+	assert_eq "$(value rosnap_cow_used_bytes "name=\"$n\"")" \
+		"$(json_value $n cow_used_bytes)" "$n used"
+	assert_eq "$(value rosnap_ram_used_bytes "name=\"$n\"")" \
+		"$(json_value $n ram_used_bytes)" "$n RAM"
+	assert_eq "$(value rosnap_state "name=\"$n\",state=\"active\"")" 1 "$n active"
+	assert_eq "$(value rosnap_state "name=\"$n\",state=\"overflow\"")" 0 "$n not overflow"
+	assert_eq "$(value rosnap_level "name=\"$n\",level=\"ok\"")" 0 "$n level"
+done
+[ -n "$(value rosnap_compression_ratio 'name="ma"')" ] || fail "no ratio for ma"
+[ "$(awk '$1 == "rosnap_memory_available_bytes" { print $2 }' "$f")" -gt 0 ] ||
+	fail "no memory available"
+assert_eq "$(ls /tmp/m)" rosnap.prom "files beside the metrics"
+
+step "the level and state follow the device; only those named"
+rosnap monitor --once --warn 1 --critical 2 --metrics "$f" ma 2>/tmp/mon.log ||
+	fail "monitor: $(cat /tmp/mon.log)"
+well_formed
+assert_eq "$(value rosnap_level 'name="ma",level="critical"')" 2 "ma level"
+! grep -q 'name="mb"' "$f" || fail "mb is in the metrics of ma alone"
+# More than it holds: the write fails, the store overflows.
+dd if=/dev/urandom of=/dev/mapper/mb bs=1M count=9 conv=fsync 2>/dev/null || true
+rosnap monitor --once --metrics "$f" mb 2>/tmp/mon.log || fail "monitor: $(cat /tmp/mon.log)"
+well_formed
+assert_eq "$(value rosnap_state 'name="mb",state="overflow"')" 1 "mb overflow"
+assert_eq "$(value rosnap_state 'name="mb",state="active"')" 0 "mb no longer active"
+assert_eq "$(value rosnap_level 'name="mb",level="overflow"')" 3 "mb level"
+
+step "replaced whole under a reader"
+rosnap monitor --interval 1 --metrics "$f" 2>/tmp/mon.log &
+mon=$!
+for i in $(seq 1 20); do
+	well_formed
+	sleep 0.3
+done
+kill $mon
+wait $mon
+assert_eq "$(ls /tmp/m)" rosnap.prom "files beside the metrics"
+
+step "a place that cannot be written: reported, the monitor goes on"
+rosnap monitor --once --metrics /nonexistent/rosnap.prom 2>/tmp/mon.log ||
+	fail "monitor stopped: $(cat /tmp/mon.log)"
+grep -q "cannot write the metrics file /nonexistent/rosnap.prom: No such file" /tmp/mon.log ||
+	fail "not reported: $(cat /tmp/mon.log)"
+expect_fail 2 "--metrics needs an absolute path" rosnap monitor --once --metrics m.prom
