@@ -30,6 +30,10 @@ UDEVRULESDIR ?= /usr/lib/udev/rules.d
 INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d/90rosnap
 SYSTEMDUNITDIR ?= /usr/lib/systemd/system
+# Where bash-completion looks, under PREFIX (it reads /usr/local's too).
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
+	--variable=completionsdir bash-completion 2>/dev/null), \
+	$(PREFIX)/share/bash-completion/completions)
 
 BUILD ?= build
 # A build directory remembers how it was configured, so that a later
@@ -239,6 +243,7 @@ install: all $(BUILD)/install/rosnap
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man3 $(MAN3)
 	install -D -m 0644 -t $(DESTDIR)$(MANDIR)/man7 $(MAN7)
 	install -D -m 0644 -t $(DESTDIR)$(UDEVRULESDIR) $(UDEV_RULES)
+	install -D -m 0644 cmd/rosnap.bash $(DESTDIR)$(BASHCOMPDIR)/rosnap
 	$(call install_script,udev/rosnap-monitor.service,$(SYSTEMDUNITDIR)/rosnap-monitor.service)
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service
 	$(call install_script,udev/rosnap-save.service,$(SYSTEMDUNITDIR)/rosnap-save.service)
@@ -259,6 +264,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	rm -f $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(notdir $(UDEV_RULES)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/rosnap
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-monitor.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/rosnap-save.service
 	rm -f $(DESTDIR)$(INITRAMFSTOOLSDIR)/hooks/rosnap \

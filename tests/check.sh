@@ -5,7 +5,7 @@
 # (hardened) and "build-san" (AddressSanitizer + UBSan):
 #   unit tests of both builds; cppcheck and clang-tidy; make install and
 #   uninstall into a scratch root, with a program built against the
-#   installed library (pkg-config); each fuzz target
+#   installed library (pkg-config); bash completion; each fuzz target
 #   briefly (build-fuzz, clang); the VM harness's self-test; the integration
 #   tests in VMs with the sanitized build (no udev, as in an initramfs) and
 #   with the release build under systemd-udevd; the boot tests (whole
@@ -55,6 +55,10 @@ fi
 section "make install and make uninstall, and a program built against the library"
 stage install "$(grep -c '^	result ok ' tests/install/run)" "$results" \
 	tests/install/run build "$results"
+
+section "bash completion, driven through bash"
+stage completion "$(grep -c '^check ' tests/completion/run)" "$results" \
+	tests/completion/run build "$results"
 
 section "fuzzing: each libFuzzer target for ${FUZZ_CHECK_TIME:-10}s (make fuzz runs longer)"
 if make -s fuzz-targets BUILD=build-fuzz CC=clang \
