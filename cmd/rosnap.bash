@@ -96,6 +96,17 @@ _rosnap()
 		--generator)
 			_filedir -d
 			;;
+		--output | -o)
+			# A comma-separated list, maybe after a '+': the last one.
+			local pre=${cur%"${cur##*,}"} last=${cur##*,}
+			if [[ -z $pre && $last == +* ]]; then
+				pre=+
+				last=${last#+}
+			fi
+			COMPREPLY=($(compgen -P "$pre" -W "$(rosnap "$verb" --help \
+				2>/dev/null | awk '/^Columns/ { c = 1; next }
+						   c && NF { print $1 }')" -- "$last"))
+			;;
 		esac
 		# Sizes, names, numbers: nothing to offer.
 		return

@@ -107,7 +107,7 @@ static const struct {
 	  "      --key-file FILE      the key of a store encrypted with LUKS2 ('-':\n"
 	  "                           standard input, to its end)\n" },
 	{ "status",
-	  "Usage: rosnap status [NAME|DEVICE] [--json]\n"
+	  "Usage: rosnap status [NAME|DEVICE] [OPTIONS]\n"
 	  "\n"
 	  "Show each rosnap device (or the one named): origin, backend, state,\n"
 	  "copy-on-write capacity and use, RAM really used, compression ratio.\n"
@@ -115,14 +115,25 @@ static const struct {
 	  "line saying why, with the kernel's own message when it logged one.\n"
 	  "\n"
 	  "Options:\n"
-	  "  -J, --json               JSON output; sizes in bytes\n" },
+	  "  -o, --output LIST        the columns to show (comma-separated);\n"
+	  "                           +LIST adds them to the default ones\n"
+	  "  -J, --json               JSON output; sizes in bytes (every column,\n"
+	  "                           without --output)\n"
+	  "  -r, --raw                raw output: no alignment\n"
+	  "  -n, --noheadings         no header line\n"
+	  "  -b, --bytes              sizes in bytes\n" },
 	{ "list",
-	  "Usage: rosnap list [--json]\n"
+	  "Usage: rosnap list [OPTIONS]\n"
 	  "\n"
 	  "List every rosnap device the kernel has.\n"
 	  "\n"
 	  "Options:\n"
-	  "  -J, --json               JSON output\n" },
+	  "  -o, --output LIST        the columns to show (comma-separated);\n"
+	  "                           +LIST adds them to the default ones\n"
+	  "  -J, --json               JSON output\n"
+	  "  -r, --raw                raw output: no alignment\n"
+	  "  -n, --noheadings         no header line\n"
+	  "  -b, --bytes              sizes in bytes\n" },
 	{ "merge",
 	  "Usage: rosnap merge NAME|DEVICE [OPTIONS]\n"
 	  "\n"

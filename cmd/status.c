@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <libmount.h>
 #include <libsmartcols.h>
 
 #include "rosnap.h"
@@ -19,61 +22,100 @@ enum field {
 	F_STATE, F_CHUNK, F_SIZE, F_COW_SIZE, F_COW_USED, F_COW_PCT, F_DATA,
 	F_RAM, F_RATIO, F_ORIGIN_RO, F_MERGE, F_JOURNAL, F_LEVEL, F_WARN, F_CRIT,
 	F_PARTS, F_REASON, F_STORE, F_LOCATION, F_PERSISTENT, F_ENCRYPTION, F_SAVED,
-	F_SAVED_AT,
+	F_SAVED_AT, F_MOUNTPOINT,
 };
 
 struct column {
 	enum field field;
-	const char *header;   /* human table */
+	const char *name;     /* --output, and the table's header */
 	const char *key;      /* JSON */
 	int json_type;
 	int flags;
+	const char *help;     /* a line of --help */
 };
 
-static const struct column status_cols[] = {
-	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0 },
-	{ F_DEVICE, NULL, "device", SCOLS_JSON_STRING, 0 },
-	{ F_ORIGIN, "ORIGIN", "origin", SCOLS_JSON_STRING, 0 },
-	{ F_ORIGIN_FILE, NULL, "origin_file", SCOLS_JSON_STRING, 0 },
-	{ F_ORIGIN_RO, NULL, "origin_was_read_only", SCOLS_JSON_BOOLEAN, 0 },
-	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
-	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0 },
-	{ F_LOCATION, NULL, "location", SCOLS_JSON_STRING, 0 },
-	{ F_STORE, NULL, "store", SCOLS_JSON_STRING, 0 },
-	{ F_PERSISTENT, NULL, "persistent", SCOLS_JSON_BOOLEAN, 0 },
-	{ F_ENCRYPTION, NULL, "encryption", SCOLS_JSON_STRING, 0 },
-	{ F_SAVED, NULL, "saved_to", SCOLS_JSON_STRING, 0 },
-	{ F_SAVED_AT, NULL, "saved_at", SCOLS_JSON_NUMBER, 0 },
-	{ F_PARTS, NULL, "cow_parts", SCOLS_JSON_NUMBER, 0 },
-	{ F_ALGO, NULL, "compression", SCOLS_JSON_STRING, 0 },
-	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
-	{ F_REASON, NULL, "reason", SCOLS_JSON_STRING, 0 },
-	{ F_MERGE, NULL, "merge_progress", SCOLS_JSON_NUMBER, 0 },
-	{ F_JOURNAL, NULL, "journal", SCOLS_JSON_STRING, 0 },
-	{ F_CHUNK, "CHUNK", "chunk_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_SIZE, NULL, "size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_COW_SIZE, "COW-SIZE", "cow_size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_COW_USED, "USED", "cow_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_COW_PCT, "USE%", "cow_used_percent", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_DATA, NULL, "data_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_RAM, "RAM", "ram_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_RATIO, "RATIO", "compression_ratio", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT },
-	{ F_LEVEL, "LEVEL", "level", SCOLS_JSON_STRING, 0 },
-	{ F_WARN, NULL, "warn_percent", SCOLS_JSON_NUMBER, 0 },
-	{ F_CRIT, NULL, "critical_percent", SCOLS_JSON_NUMBER, 0 },
+/* Every column, in the order of status --json. */
+static const struct column columns[] = {
+	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0, "device name" },
+	{ F_DEVICE, "DEVICE", "device", SCOLS_JSON_STRING, 0,
+	  "device path (/dev/mapper/NAME)" },
+	{ F_MOUNTPOINT, "MOUNTPOINT", "mountpoint", SCOLS_JSON_STRING, 0,
+	  "where the device is mounted" },
+	{ F_ORIGIN, "ORIGIN", "origin", SCOLS_JSON_STRING, 0,
+	  "the protected device (a disk image by its file)" },
+	{ F_ORIGIN_FILE, "ORIGIN-FILE", "origin_file", SCOLS_JSON_STRING, 0,
+	  "the disk image behind the origin's loop device" },
+	{ F_ORIGIN_RO, "ORIGIN-RO", "origin_was_read_only", SCOLS_JSON_BOOLEAN, 0,
+	  "whether the origin was read-only before" },
+	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0,
+	  "where the store is: zram, brd, disk" },
+	{ F_COW, "COW", "cow_device", SCOLS_JSON_STRING, 0,
+	  "the store's device (on disk: its file)" },
+	{ F_LOCATION, "LOCATION", "location", SCOLS_JSON_STRING, 0,
+	  "where the changes live: ram, disk, journal" },
+	{ F_STORE, "STORE", "store", SCOLS_JSON_STRING, 0,
+	  "the store on disk (file or device)" },
+	{ F_PERSISTENT, "PERSISTENT", "persistent", SCOLS_JSON_BOOLEAN, 0,
+	  "whether the changes survive a reboot" },
+	{ F_ENCRYPTION, "ENCRYPTION", "encryption", SCOLS_JSON_STRING, 0,
+	  "the store's encryption: random, luks2" },
+	{ F_SAVED, "SAVED-TO", "saved_to", SCOLS_JSON_STRING, 0,
+	  "where rosnap save last saved the RAM store" },
+	{ F_SAVED_AT, "SAVED-AT", "saved_at", SCOLS_JSON_NUMBER, 0,
+	  "when (seconds since 1970)" },
+	{ F_PARTS, "COW-PARTS", "cow_parts", SCOLS_JSON_NUMBER, 0,
+	  "RAM devices the store spans (after grow)" },
+	{ F_ALGO, "ALGORITHM", "compression", SCOLS_JSON_STRING, 0,
+	  "zram's compression algorithm" },
+	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0,
+	  "active, overflow, invalid, merging, ..." },
+	{ F_REASON, "REASON", "reason", SCOLS_JSON_STRING, 0,
+	  "why a device needs attention" },
+	{ F_MERGE, "MERGE", "merge_progress", SCOLS_JSON_NUMBER, 0,
+	  "a merge's progress, 0 to 1" },
+	{ F_JOURNAL, "JOURNAL", "journal", SCOLS_JSON_STRING, 0,
+	  "a journaled merge's journal" },
+	{ F_CHUNK, "CHUNK", "chunk_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
+	  "copy-on-write chunk size" },
+	{ F_SIZE, "SIZE", "size_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
+	  "the device's size" },
+	{ F_COW_SIZE, "COW-SIZE", "cow_size_bytes", SCOLS_JSON_NUMBER,
+	  SCOLS_FL_RIGHT, "the store's capacity" },
+	{ F_COW_USED, "USED", "cow_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
+	  "room in the store the changes take" },
+	{ F_COW_PCT, "USE%", "cow_used_percent", SCOLS_JSON_NUMBER,
+	  SCOLS_FL_RIGHT, "the store's use, in percent" },
+	{ F_DATA, "DATA", "data_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
+	  "the changes' data, uncompressed" },
+	{ F_RAM, "RAM", "ram_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
+	  "memory the store really takes" },
+	{ F_RATIO, "RATIO", "compression_ratio", SCOLS_JSON_NUMBER,
+	  SCOLS_FL_RIGHT, "data per byte of memory" },
+	{ F_LEVEL, "LEVEL", "level", SCOLS_JSON_STRING, 0,
+	  "the monitor's level: ok, warn, critical, ..." },
+	{ F_WARN, "WARN", "warn_percent", SCOLS_JSON_NUMBER, 0,
+	  "the monitor's warn threshold, percent" },
+	{ F_CRIT, "CRITICAL", "critical_percent", SCOLS_JSON_NUMBER, 0,
+	  "the monitor's critical threshold, percent" },
+};
+
+/* The columns each verb shows by default (its JSON: status all of them). */
+static const char status_default[] =
+	"NAME,ORIGIN,BACKEND,COW,STATE,CHUNK,COW-SIZE,USED,USE%,RAM,RATIO,LEVEL";
+static const char list_default[] = "NAME,DEVICE,ORIGIN,BACKEND,STATE";
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_COLUMNS 64
+struct output {
+	const struct column *cols[MAX_COLUMNS];
+	size_t ncols;
+	bool json, raw, noheadings, bytes;
+	const char *list;     /* --output's argument, or NULL */
 };
 
 /* The monitor's thresholds (boot.conf), for the level column. */
 static struct rosnap_monitor_settings thresholds = { .warn_percent = 80,
 						     .critical_percent = 95 };
-
-static const struct column list_cols[] = {
-	{ F_NAME, "NAME", "name", SCOLS_JSON_STRING, 0 },
-	{ F_DEVICE, "DEVICE", "device", SCOLS_JSON_STRING, 0 },
-	{ F_ORIGIN, "ORIGIN", "origin", SCOLS_JSON_STRING, 0 },
-	{ F_BACKEND, "BACKEND", "backend", SCOLS_JSON_STRING, 0 },
-	{ F_STATE, "STATE", "state", SCOLS_JSON_STRING, 0 },
-};
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
@@ -88,11 +130,14 @@ static char *fmt(const char *f, ...)
 	return s;
 }
 
+/* Sizes in bytes in JSON and with --bytes. */
+static bool in_bytes;
+
 static char *size_cell(uint64_t bytes, bool json)
 {
 	char buf[32];
 
-	if (json)
+	if (json || in_bytes)
 		return fmt("%" PRIu64, bytes);
 	rosnap_format_size(bytes, buf, sizeof(buf));
 	return strdup(buf);
@@ -103,6 +148,25 @@ static bool has_cow(const struct rosnap_device *d)
 	enum rosnap_state s = rosnap_device_get_state(d);
 
 	return s != ROSNAP_STATE_UNPROTECTED && s != ROSNAP_STATE_INCOMPLETE;
+}
+
+/* Where the device is mounted (its first mount), or NULL. */
+static char *mountpoint_of(const struct rosnap_device *d)
+{
+	static struct libmnt_table *mounts;
+	struct libmnt_fs *fs;
+	const char *path = rosnap_device_get_path(d);
+	struct stat st;
+
+	if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return NULL;
+	if (!mounts) {
+		mounts = mnt_new_table();
+		if (!mounts || mnt_table_parse_mtab(mounts, NULL) < 0)
+			return NULL;
+	}
+	fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
+	return fs && mnt_fs_get_target(fs) ? strdup(mnt_fs_get_target(fs)) : NULL;
 }
 
 /* The cell for a field; NULL means empty (JSON null). */
@@ -154,11 +218,16 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 		if (rosnap_device_get_store(d))
 			return strdup("disk");
 		return strdup(rosnap_device_get_journal(d) ? "journal" : "ram");
-	case F_PERSISTENT:
+	case F_PERSISTENT: {
 		/* Whether the changes survive a reboot: not with a random key. */
+		bool kept;
+
 		s = rosnap_device_get_encryption(d);
-		return strdup(rosnap_device_get_store(d) &&
-			      !(s && strcmp(s, "random") == 0) ? "1" : "0");
+		kept = rosnap_device_get_store(d) && !(s && strcmp(s, "random") == 0);
+		return strdup(json ? (kept ? "1" : "0") : (kept ? "yes" : "no"));
+	}
+	case F_MOUNTPOINT:
+		return mountpoint_of(d);
 	case F_ENCRYPTION:
 		s = rosnap_device_get_encryption(d);
 		return s ? strdup(s) : NULL;
@@ -228,46 +297,92 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 	return NULL;
 }
 
-static int print_devices(struct rosnap_device **devs, const struct column *cols,
-			 size_t ncols, bool json)
+/*
+ * The columns to print: a verb's default (for --json, status: all of
+ * them), or --output's list ("+LIST": added to the default).  Returns
+ * 0, or a usage error's exit status.
+ */
+static int choose_columns(struct output *out, const char *verb,
+			  const char *deflt, bool json_all)
+{
+	char buf[1024], *p, *tok, *save = NULL;
+	const char *list = out->list;
+	size_t i;
+	int pass;
+
+	out->ncols = 0;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 0) {
+			if (list && list[0] != '+')
+				continue;
+			if (out->json && json_all) {
+				for (i = 0; i < ARRAY_SIZE(columns); i++)
+					out->cols[out->ncols++] = &columns[i];
+				continue;
+			}
+			snprintf(buf, sizeof(buf), "%s", deflt);
+		} else {
+			if (!list)
+				break;
+			if (snprintf(buf, sizeof(buf), "%s", list + (list[0] == '+')) >=
+			    (int)sizeof(buf))
+				return usage_error(verb, "--output is too long");
+		}
+		for (p = buf; (tok = strtok_r(p, ",", &save)); p = NULL) {
+			for (i = 0; i < ARRAY_SIZE(columns); i++)
+				if (strcasecmp(tok, columns[i].name) == 0)
+					break;
+			if (i == ARRAY_SIZE(columns))
+				return usage_error(verb, "unknown column '%s' ('rosnap "
+						   "%s --help' lists them)", tok, verb);
+			if (out->ncols == MAX_COLUMNS)
+				return usage_error(verb, "too many columns");
+			out->cols[out->ncols++] = &columns[i];
+		}
+	}
+	if (!out->ncols)
+		return usage_error(verb, "--output names no column");
+	return 0;
+}
+
+static int print_devices(struct rosnap_device **devs, const struct output *out,
+			 bool reasons)
 {
 	struct libscols_table *tb;
 	struct libscols_column *cl;
 	struct libscols_line *ln;
-	size_t i, k, n;
+	bool json = out->json;
+	size_t i, k;
 	int r = EXIT_FAIL;
 
 	tb = scols_new_table();
 	if (!tb)
 		return EXIT_NOMEM;
 	scols_table_enable_json(tb, json);
+	scols_table_enable_raw(tb, out->raw);
+	scols_table_enable_noheadings(tb, out->noheadings);
 	scols_table_set_name(tb, "devices");
-	for (i = 0; i < ncols; i++) {
-		if (!json && !cols[i].header)
-			continue;
-		cl = scols_table_new_column(tb, json ? cols[i].key : cols[i].header,
-					    0, cols[i].flags);
+	for (i = 0; i < out->ncols; i++) {
+		cl = scols_table_new_column(tb, json ? out->cols[i]->key :
+						       out->cols[i]->name,
+					    0, out->cols[i]->flags);
 		if (!cl)
 			goto out;
-		scols_column_set_json_type(cl, cols[i].json_type);
+		scols_column_set_json_type(cl, out->cols[i]->json_type);
 	}
 	for (k = 0; devs[k]; k++) {
 		ln = scols_table_new_line(tb, NULL);
 		if (!ln)
 			goto out;
-		for (i = 0, n = 0; i < ncols; i++) {
-			char *v;
+		for (i = 0; i < out->ncols; i++) {
+			char *v = cell(devs[k], out->cols[i]->field, json);
 
-			if (!json && !cols[i].header)
-				continue;
-			v = cell(devs[k], cols[i].field, json);
 			if (!v && !json)
 				v = strdup("-");
-			if (v && scols_line_refer_data(ln, n, v) < 0) {
+			if (v && scols_line_refer_data(ln, i, v) < 0) {
 				free(v);
 				goto out;
 			}
-			n++;
 		}
 	}
 	/* An empty human table prints nothing for a script, like lsblk;
@@ -276,8 +391,8 @@ static int print_devices(struct rosnap_device **devs, const struct column *cols,
 		scols_print_table(tb);
 	else if (isatty(STDOUT_FILENO))
 		printf("No rosnap devices.\n");
-	/* Under the table: why a device needs attention. */
-	for (k = 0; !json && cols == status_cols && devs[k]; k++)
+	/* Under the default table: why a device needs attention. */
+	for (k = 0; reasons && !json && devs[k]; k++)
 		if (rosnap_device_get_reason(devs[k]))
 			printf("%s is %s: %s\n", rosnap_device_get_name(devs[k]),
 			       rosnap_state_name(rosnap_device_get_state(devs[k])),
@@ -288,61 +403,96 @@ out:
 	return r;
 }
 
+/* The verb's help, then a line for each column, as lsblk's. */
+static void help_columns(const char *verb, bool *exit_now)
+{
+	size_t i;
+
+	verb_help(verb);
+	printf("\nColumns (default: %s):\n",
+	       strcmp(verb, "list") == 0 ? list_default : status_default);
+	for (i = 0; i < ARRAY_SIZE(columns); i++)
+		printf("  %-12s %s\n", columns[i].name, columns[i].help);
+	*exit_now = true;
+}
+
 static int parse(struct rosnap_ctx *ctx, int argc, char *argv[],
-		 const char *verb, bool *json, bool *exit_now)
+		 const char *verb, struct output *out, bool *exit_now)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "noheadings", no_argument, NULL, 'n' },
+		{ "bytes", no_argument, NULL, 'b' },
 		COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "J" COMMON_SHORTOPTS, longopts,
+	while ((c = getopt_long(argc, argv, "Jo:rnb" COMMON_SHORTOPTS, longopts,
 				NULL)) != -1) {
 		if (c == 'J')
-			*json = true;
+			out->json = true;
+		else if (c == 'o')
+			out->list = optarg;
+		else if (c == 'r')
+			out->raw = true;
+		else if (c == 'n')
+			out->noheadings = true;
+		else if (c == 'b')
+			out->bytes = true;
+		else if (c == 'h')
+			help_columns(verb, exit_now);
 		else if (!common_option(ctx, c, verb, exit_now))
 			return bad_option(verb);
 		if (*exit_now)
 			return EXIT_OK;
 	}
+	in_bytes = out->bytes;
 	return need_root(verb);
+}
+
+/* The default human table of status, which reasons go under. */
+static bool plain_status(const struct output *out)
+{
+	return !out->list && !out->raw && !out->noheadings;
 }
 
 int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
 	struct rosnap_device **devs = NULL, *one[2] = { NULL, NULL };
-	bool json = false, exit_now = false;
+	struct output out = { 0 };
+	bool exit_now = false;
 	struct rosnap_boot *boot;
 	int r;
 
-	r = parse(ctx, argc, argv, "status", &json, &exit_now);
+	r = parse(ctx, argc, argv, "status", &out, &exit_now);
 	if (r || exit_now)
+		return r;
+	if (optind + 1 < argc)
+		return usage_error("status", "unexpected argument '%s'",
+				   argv[optind + 1]);
+	r = choose_columns(&out, "status", status_default, true);
+	if (r)
 		return r;
 	if (rosnap_boot_new(ctx, &boot) == 0) {
 		rosnap_boot_load_config(boot, "/etc/rosnap/boot.conf");
 		rosnap_boot_get_monitor(boot, &thresholds);
 		rosnap_boot_unref(boot);
 	}
-	if (optind + 1 < argc)
-		return usage_error("status", "unexpected argument '%s'",
-				   argv[optind + 1]);
 	if (optind < argc) {
 		r = rosnap_device_open(ctx, argv[optind], &one[0]);
 		if (r < 0)
 			return fail(r, "cannot read %s", argv[optind]);
-		r = print_devices(one, status_cols,
-				  sizeof(status_cols) / sizeof(status_cols[0]),
-				  json);
+		r = print_devices(one, &out, plain_status(&out));
 		rosnap_device_unref(one[0]);
 		return r;
 	}
 	r = rosnap_list(ctx, &devs);
 	if (r < 0)
 		return fail(r, "cannot list rosnap devices");
-	r = print_devices(devs, status_cols,
-			  sizeof(status_cols) / sizeof(status_cols[0]), json);
+	r = print_devices(devs, &out, plain_status(&out));
 	rosnap_list_free(devs);
 	return r;
 }
@@ -350,20 +500,23 @@ int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
 	struct rosnap_device **devs = NULL;
-	bool json = false, exit_now = false;
+	struct output out = { 0 };
+	bool exit_now = false;
 	int r;
 
-	r = parse(ctx, argc, argv, "list", &json, &exit_now);
+	r = parse(ctx, argc, argv, "list", &out, &exit_now);
 	if (r || exit_now)
 		return r;
 	if (optind < argc)
 		return usage_error("list", "unexpected argument '%s'",
 				   argv[optind]);
+	r = choose_columns(&out, "list", list_default, false);
+	if (r)
+		return r;
 	r = rosnap_list(ctx, &devs);
 	if (r < 0)
 		return fail(r, "cannot list rosnap devices");
-	r = print_devices(devs, list_cols, sizeof(list_cols) / sizeof(list_cols[0]),
-			  json);
+	r = print_devices(devs, &out, false);
 	rosnap_list_free(devs);
 	return r;
 }

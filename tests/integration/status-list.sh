@@ -63,6 +63,28 @@ rosnap status | tee /tmp/st
 grep -q '^aa ' /tmp/st && grep -q '^zz ' /tmp/st || fail "status lacks a device"
 grep -q 'NAME' /tmp/st || fail "status has no header"
 
+step "columns: --output, +, --raw, --noheadings, --bytes, --json"
+mkdir -p /mnt/sl
+mount /dev/mapper/zz /mnt/sl || fail "mount zz"
+assert_eq "$(rosnap status zz -o NAME,MOUNTPOINT,BACKEND -rn)" "zz /mnt/sl zram" "raw, chosen columns"
+assert_eq "$(rosnap list -o name,state --noheadings --raw | tr '\n' ' ')" "aa active zz active " \
+	"list, lower-case names"
+assert_eq "$(rosnap status aa -o COW-SIZE -rnb)" $((16 << 20)) "--bytes"
+assert_eq "$(rosnap status aa -o COW-SIZE -rn)" 16M "without --bytes"
+# +LIST: the default columns, then these.
+assert_eq "$(rosnap list -o +MOUNTPOINT -r | head -n 1)" "NAME DEVICE ORIGIN BACKEND STATE MOUNTPOINT" \
+	"+LIST header"
+assert_eq "$(rosnap list -o +MOUNTPOINT -rn | awk '$1 == "zz" { print $6 }')" /mnt/sl "+LIST value"
+# --json with --output: those keys alone; without: every key, mountpoint too.
+rosnap status zz --json -o NAME,MOUNTPOINT | tr -d ' \n' |
+	grep -qx '{"devices":\[{"name":"zz","mountpoint":"/mnt/sl"}\]}' ||
+	fail "JSON of the chosen columns: $(rosnap status zz --json -o NAME,MOUNTPOINT)"
+assert_eq "$(json_value zz mountpoint)" /mnt/sl "mountpoint in the full JSON"
+umount /mnt/sl
+rosnap status zz --json | grep -q '"mountpoint": null' || fail "an unmounted device's mountpoint"
+expect_fail 2 "unknown column 'BOGUS'" rosnap status -o NAME,BOGUS
+rosnap status --help | grep -q '^  MOUNTPOINT ' || fail "--help does not list the columns"
+
 step "unknown devices"
 expect_fail 3 "nosuch is not a rosnap device" rosnap status nosuch
 expect_fail 3 "is not a rosnap device" rosnap status /dev/vdc
