@@ -56,32 +56,34 @@ static void write_metrics(FILE *f, struct rosnap_device **devs, int n,
 			  const struct rosnap_monitor_settings *set,
 			  uint64_t avail)
 {
+	static const struct {
+		const char *metric, *help;
+		uint64_t (*get)(const struct rosnap_device *d);
+	} sizes[] = {
+		{ "rosnap_cow_capacity_bytes",
+		  "Capacity of the device's copy-on-write store.",
+		  rosnap_device_get_cow_size },
+		{ "rosnap_cow_used_bytes",
+		  "Room in the store the changes take (the kernel's allocation).",
+		  rosnap_device_get_cow_used },
+		{ "rosnap_ram_used_bytes",
+		  "Memory the store really takes (0 for a store on disk).",
+		  rosnap_device_get_ram_used },
+	};
 	enum rosnap_level level;
 	unsigned pct;
 	uint64_t ram, data;
+	size_t k;
 	int i, s;
 
-	help(f, "rosnap_cow_capacity_bytes",
-	     "Capacity of the device's copy-on-write store.");
-	for (i = 0; i < n; i++)
-		if (has_store(devs[i]))
-			sample(f, "rosnap_cow_capacity_bytes",
-			       rosnap_device_get_name(devs[i]), NULL, NULL,
-			       (double)rosnap_device_get_cow_size(devs[i]));
-	help(f, "rosnap_cow_used_bytes",
-	     "Room in the store the changes take (the kernel's allocation).");
-	for (i = 0; i < n; i++)
-		if (has_store(devs[i]))
-			sample(f, "rosnap_cow_used_bytes",
-			       rosnap_device_get_name(devs[i]), NULL, NULL,
-			       (double)rosnap_device_get_cow_used(devs[i]));
-	help(f, "rosnap_ram_used_bytes",
-	     "Memory the store really takes (0 for a store on disk).");
-	for (i = 0; i < n; i++)
-		if (has_store(devs[i]))
-			sample(f, "rosnap_ram_used_bytes",
-			       rosnap_device_get_name(devs[i]), NULL, NULL,
-			       (double)rosnap_device_get_ram_used(devs[i]));
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		help(f, sizes[k].metric, sizes[k].help);
+		for (i = 0; i < n; i++)
+			if (has_store(devs[i]))
+				sample(f, sizes[k].metric,
+				       rosnap_device_get_name(devs[i]), NULL, NULL,
+				       (double)sizes[k].get(devs[i]));
+	}
 	help(f, "rosnap_compression_ratio",
 	     "Bytes of changes per byte of memory (zram).");
 	for (i = 0; i < n; i++) {
