@@ -78,6 +78,7 @@ int cmd_protect(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = rosnap_protect(ctx, argv[optind], ram);
 	if (r < 0)
 		return fail(r, "cannot protect %s", argv[optind]);
+	notice_update(ctx);
 	return EXIT_OK;
 }
 

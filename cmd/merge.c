@@ -146,6 +146,8 @@ static int finish_in_background(struct rosnap_ctx *ctx, const char *name)
 	openlog("rosnap", LOG_PID, LOG_DAEMON);
 	rosnap_set_log_fn(ctx, syslog_log, NULL);
 	r = rosnap_merge_wait(ctx, name, NULL, NULL);
+	if (r >= 0)
+		notice_update(ctx);
 	_exit(exit_code(r));
 }
 
@@ -219,6 +221,7 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 				"'rosnap status %s' shows its progress\n", name, name);
 		return r;
 	}
+	notice_update(ctx);
 	return EXIT_OK;
 }
 

@@ -34,5 +34,6 @@ int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = keep ? rosnap_detach(ctx, argv[optind]) : rosnap_remove(ctx, argv[optind]);
 	if (r < 0)
 		return fail(r, "cannot remove %s", argv[optind]);
+	notice_update(ctx);
 	return EXIT_OK;
 }

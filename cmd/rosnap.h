@@ -66,6 +66,15 @@ void bar_interrupt(void);
 int metrics_write(const char *path, struct rosnap_device **devs, int n,
 		  const struct rosnap_monitor_settings *set, uint64_t avail);
 
+/*
+ * notice.c: the login notice of a protected root (/run/motd.d/rosnap).
+ * notice_boot() records the root's device NAME and writes it (on: boot.conf's
+ * notice=; protected: the boot protected the root); notice_update() makes
+ * it say what the root's device is now (nothing when it is not protected).
+ */
+void notice_boot(struct rosnap_ctx *ctx, const char *name, bool on);
+void notice_update(struct rosnap_ctx *ctx);
+
 int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_attach(struct rosnap_ctx *ctx, int argc, char *argv[]);

@@ -31,6 +31,7 @@ _public_ int rosnap_boot_new(struct rosnap_ctx *ctx, struct rosnap_boot **boot)
 	b->enabled = -1;
 	b->warn = 80;
 	b->critical = 95;
+	b->notice = true;
 	snprintf(b->name, sizeof(b->name), DEFAULT_BOOT_NAME);
 	*boot = b;
 	return 0;
@@ -138,6 +139,11 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 			return problem(b, where, shown, v, "give a block device: a "
 				       "path, or LABEL=, UUID=, PARTUUID=, PARTLABEL=");
 		snprintf(dst, sizeof(b->journal), "%s", v);
+	} else if (strcmp(key, "notice") == 0) {
+		on = parse_switch(v);
+		if (on < 0)
+			return problem(b, where, shown, v, "use yes or no");
+		b->notice = on;
 	} else if (strcmp(key, "key") == 0) {
 		/* The initramfs holds the file boot.conf names, no other. */
 		if (prefix[0])
@@ -314,6 +320,11 @@ _public_ void rosnap_boot_get_monitor(const struct rosnap_boot *boot,
 	s->grow_by = boot->grow_by;
 	s->grow_max = boot->grow_max;
 	s->exec = boot->exec[0] ? boot->exec : NULL;
+}
+
+_public_ bool rosnap_boot_get_notice(const struct rosnap_boot *boot)
+{
+	return boot->notice;
 }
 
 _public_ bool rosnap_boot_enabled(const struct rosnap_boot *boot)

@@ -651,6 +651,7 @@ struct rosnap_boot {
 	char restore[256];       /* a saved RAM store to start from, or "" */
 	char save[256];          /* where shutdown saves the RAM store, or "" */
 	char key[256];           /* a LUKS2 key file (boot.conf only), or "" */
+	bool notice;             /* the login notice of a protected root */
 	bool reset;              /* rosnap.reset: start the store afresh */
 	char root[512];          /* as long as a parameter may be here */
 	unsigned warn, critical;

@@ -434,6 +434,8 @@ struct rosnap_monitor_settings {
 	uint64_t grow_max;          /* ... up to this capacity in all */
 	const char *exec;           /* program run at each crossing, or NULL */
 };
+/* Whether a protected root gets a login notice (notice=, default yes). */
+bool rosnap_boot_get_notice(const struct rosnap_boot *boot);
 /* The monitor settings of boot.conf (defaults for what it does not set). */
 void rosnap_boot_get_monitor(const struct rosnap_boot *boot,
 			     struct rosnap_monitor_settings *settings);

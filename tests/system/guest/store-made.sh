@@ -11,6 +11,8 @@ want=null
 ! grep -q '^key=' /etc/rosnap/boot.conf 2>/dev/null || want=luks2
 assert_eq "$(json_value rosnap-root encryption)" "$want" "encryption"
 assert_eq "$(blockdev --getro /dev/vda)" 1 "origin read-only"
+grep -q "its changes are kept in /dev/vdc, not on its disk" /run/motd.d/rosnap ||
+	fail "no login notice of the store: $(cat /run/motd.d/rosnap 2>&1)"
 state=$(systemctl is-system-running --wait) || true  # checked below, with the failed units
 systemctl --failed --no-legend
 assert_eq "$state" running "systemctl is-system-running"

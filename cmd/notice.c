@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The line an administrator reads at login while the root filesystem is
+ * protected: where its changes go, and the command that keeps them.
+ * pam_motd shows the files of /run/motd.d (Debian's, Fedora's and
+ * upstream's login and sshd do), and /run goes from the initramfs to the
+ * booted system.  rosnap boot writes it (unless boot.conf says
+ * notice=no) and records the root's device; the commands that change
+ * that device's protection (merge, protect, remove) bring it up to date:
+ * gone while the root is not protected.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "rosnap.h"
+
+#define NOTICE_DIR "/run/motd.d"
+#define NOTICE_FILE NOTICE_DIR "/rosnap"
+#define NOTICE_ROOT "/run/rosnap/notice-root"
+
+static int write_file(const char *path, const char *text)
+{
+	char tmp[64];
+	size_t len = strlen(text);
+	int fd, r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		r = -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* The notice for a device in this state, or "" for none. */
+static void notice_text(const struct rosnap_device *d, char *buf, size_t len)
+{
+	const char *name = rosnap_device_get_name(d);
+	const char *store = rosnap_device_get_store(d);
+	const char *crypt = rosnap_device_get_encryption(d);
+
+	buf[0] = '\0';
+	switch (rosnap_device_get_state(d)) {
+	case ROSNAP_STATE_UNPROTECTED:
+	case ROSNAP_STATE_INCOMPLETE:
+		return;
+	default:
+		break;
+	}
+	if (store && !(crypt && strcmp(crypt, "random") == 0))
+		snprintf(buf, len, "rosnap: the root filesystem is protected: its "
+			 "changes are kept in %s, not on its disk; 'rosnap merge "
+			 "%s' writes them to the disk.\n", store, name);
+	else
+		snprintf(buf, len, "rosnap: the root filesystem is protected: its "
+			 "changes go to %s and are lost at power-off; 'rosnap "
+			 "merge %s' writes them to the disk.\n",
+			 store ? "an encrypted store" : "RAM", name);
+}
+
+void notice_update(struct rosnap_ctx *ctx)
+{
+	struct rosnap_device *d = NULL;
+	char name[256] = "", text[1024] = "";
+	FILE *f;
+	int prio;
+
+	f = fopen(NOTICE_ROOT, "re");
+	if (!f)
+		return;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = '\0';
+	fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	/* Quietly: the device may be gone (removed), which ends the notice. */
+	prio = rosnap_get_log_priority(ctx);
+	rosnap_set_log_priority(ctx, LOG_CRIT);
+	if (name[0] && rosnap_device_open(ctx, name, &d) == 0) {
+		notice_text(d, text, sizeof(text));
+		rosnap_device_unref(d);
+	}
+	rosnap_set_log_priority(ctx, prio);
+	if (!text[0]) {
+		unlink(NOTICE_FILE);
+		return;
+	}
+	mkdir(NOTICE_DIR, 0755);
+	if (write_file(NOTICE_FILE, text) < 0)
+		unlink(NOTICE_FILE);
+}
+
+void notice_boot(struct rosnap_ctx *ctx, const char *name, bool on)
+{
+	char line[256];
+
+	if (!on) {
+		unlink(NOTICE_ROOT);
+		unlink(NOTICE_FILE);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s\n", name);
+	mkdir("/run/rosnap", 0700);
+	if (write_file(NOTICE_ROOT, line) == 0)
+		notice_update(ctx);
+}
