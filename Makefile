@@ -31,7 +31,7 @@ INITRAMFSTOOLSDIR ?= /usr/share/initramfs-tools
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d/90rosnap
 SYSTEMDUNITDIR ?= /usr/lib/systemd/system
 # Where bash-completion looks, under PREFIX (it reads /usr/local's too).
-BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=prefix=$(PREFIX) \
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --define-variable=prefix=$(PREFIX) \
 	--variable=completionsdir bash-completion 2>/dev/null), \
 	$(PREFIX)/share/bash-completion/completions)
 
@@ -113,7 +113,7 @@ LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
 .PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
-	$(BUILD)/rosnap $(UNIT_BINS) $(TOOL_BINS)
+	$(BUILD)/rosnap $(BUILD)/install/rosnap $(UNIT_BINS) $(TOOL_BINS)
 
 $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)

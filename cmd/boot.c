@@ -137,11 +137,17 @@ int cmd_boot(struct rosnap_ctx *ctx, int argc, char *argv[])
 				   "kernel command line");
 	}
 	r = rosnap_boot_protect_root(boot, root, &newroot);
-	/* Protected (not a fallback to the disk): the login notice. */
-	if (r == 0)
+	/* Protected (not a fallback to the disk, which may be a device-mapper
+	 * device too): the login notice. */
+	if (r == 0) {
+		char dev[300];
+
+		snprintf(dev, sizeof(dev), "/dev/mapper/%s",
+			 rosnap_boot_get_name(boot));
 		notice_boot(ctx, rosnap_boot_get_name(boot),
 			    rosnap_boot_get_notice(boot) &&
-			    strncmp(newroot, "/dev/mapper/", 12) == 0);
+			    strcmp(newroot, dev) == 0);
+	}
 	if (r == 0 && link)
 		r = make_link(newroot, link);
 	if (r == 0)

@@ -54,7 +54,7 @@ static bool has_store(const struct rosnap_device *d)
 
 static void write_metrics(FILE *f, struct rosnap_device **devs, int n,
 			  const struct rosnap_monitor_settings *set,
-			  uint64_t avail)
+			  const uint64_t *avail)
 {
 	static const struct {
 		const char *metric, *help;
@@ -106,15 +106,17 @@ static void write_metrics(FILE *f, struct rosnap_device **devs, int n,
 	for (i = 0; i < n; i++) {
 		level = rosnap_device_get_level(devs[i], set, &pct);
 		sample(f, "rosnap_level", rosnap_device_get_name(devs[i]),
-		       "level", rosnap_level_name(level), level);
+		       NULL, NULL, level);
 	}
+	if (!avail)
+		return;
 	help(f, "rosnap_memory_available_bytes",
 	     "Memory available (MemAvailable), as the monitor reads it.");
-	fprintf(f, "rosnap_memory_available_bytes %" PRIu64 "\n", avail);
+	fprintf(f, "rosnap_memory_available_bytes %" PRIu64 "\n", *avail);
 }
 
 int metrics_write(const char *path, struct rosnap_device **devs, int n,
-		  const struct rosnap_monitor_settings *set, uint64_t avail)
+		  const struct rosnap_monitor_settings *set, const uint64_t *avail)
 {
 	char tmp[4096];
 	FILE *f;

@@ -360,7 +360,7 @@ static void check_memory(uint64_t avail)
 
 /* The watched devices' state, for a metrics collector (--metrics). */
 static void write_metrics(struct rosnap_device **devs, int n, char **names,
-			  uint64_t avail)
+			  const uint64_t *avail)
 {
 	struct rosnap_device *mine[MAX_WATCHED];
 	int i, k = 0, r;
@@ -381,9 +381,10 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 {
 	struct rosnap_device **devs = NULL;
 	uint64_t avail = 0;
+	bool have_avail;
 	int i, n;
 
-	rosnap_mem_available(ctx, &avail);
+	have_avail = rosnap_mem_available(ctx, &avail) == 0;
 	check_memory(avail);
 	for (i = 0; i < nwatched; i++)
 		watched[i].seen = false;
@@ -391,9 +392,12 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 	for (i = 0; i < n; i++)
 		if (wanted(rosnap_device_get_name(devs[i]), names))
 			check_device(ctx, devs[i], avail);
-	if (metrics)
-		write_metrics(devs, n, names, avail);
+	/* A list that failed is no news: the last file stays. */
+	if (metrics && n >= 0)
+		write_metrics(devs, n, names, have_avail ? &avail : NULL);
 	rosnap_list_free(devs);
+	/* A root's merge may end in any command's repair: its login notice. */
+	notice_update(ctx);
 	/* Removed (or renamed) under us: forget it, without fuss. */
 	for (i = 0; i < nwatched; i++) {
 		if (watched[i].seen)
@@ -564,6 +568,9 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	/* --once returns when the programs it ran have ended. */
 	if (once)
 		reap(0);
+	/* Stopped, it no longer vouches for them: no stale values. */
+	if (metrics && !once)
+		unlink(metrics);
 	if (stopping)
 		report(LOG_INFO, "stopping");
 	rosnap_boot_unref(boot);

@@ -6,8 +6,9 @@
  * upstream's login and sshd do), and /run goes from the initramfs to the
  * booted system.  rosnap boot writes it (unless boot.conf says
  * notice=no) and records the root's device; the commands that change
- * that device's protection (merge, protect, remove) bring it up to date:
- * gone while the root is not protected.
+ * that device's protection (merge, protect, remove), and the monitor at
+ * each round (a merge may end in another command's repair), bring it up
+ * to date: gone while the root is not protected or is being merged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,15 +24,19 @@
 #define NOTICE_FILE NOTICE_DIR "/rosnap"
 #define NOTICE_ROOT "/run/rosnap/notice-root"
 
+/*
+ * path (in /run/motd.d) holds text, replaced whole: written in /run/rosnap
+ * first (pam_motd shows every file of its directories), then renamed.
+ */
 static int write_file(const char *path, const char *text)
 {
 	char tmp[64];
 	size_t len = strlen(text);
 	int fd, r = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		  0644);
+	snprintf(tmp, sizeof(tmp), "/run/rosnap/notice.%ld", (long)getpid());
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len)
@@ -45,7 +50,8 @@ static int write_file(const char *path, const char *text)
 	return r;
 }
 
-/* The notice for a device in this state, or "" for none. */
+/* The notice for a device in this state, or "" for none: a root being
+ * merged (its writes reach the disk) or not protected gets none. */
 static void notice_text(const struct rosnap_device *d, char *buf, size_t len)
 {
 	const char *name = rosnap_device_get_name(d);
@@ -54,11 +60,20 @@ static void notice_text(const struct rosnap_device *d, char *buf, size_t len)
 
 	buf[0] = '\0';
 	switch (rosnap_device_get_state(d)) {
-	case ROSNAP_STATE_UNPROTECTED:
-	case ROSNAP_STATE_INCOMPLETE:
+	case ROSNAP_STATE_ACTIVE:
+		break;
+	case ROSNAP_STATE_OVERFLOW:
+		snprintf(buf, len, "rosnap: the root filesystem is protected and "
+			 "its store is full: writes fail; 'rosnap merge %s' writes "
+			 "the changes to the disk.\n", name);
+		return;
+	case ROSNAP_STATE_INVALID:
+		snprintf(buf, len, "rosnap: the root filesystem's store failed: its "
+			 "changes are lost and it cannot be written; 'rosnap status "
+			 "%s' says why.\n", name);
 		return;
 	default:
-		break;
+		return;
 	}
 	if (store && !(crypt && strcmp(crypt, "random") == 0))
 		snprintf(buf, len, "rosnap: the root filesystem is protected: its "
@@ -66,9 +81,24 @@ static void notice_text(const struct rosnap_device *d, char *buf, size_t len)
 			 "%s' writes them to the disk.\n", store, name);
 	else
 		snprintf(buf, len, "rosnap: the root filesystem is protected: its "
-			 "changes go to %s and are lost at power-off; 'rosnap "
-			 "merge %s' writes them to the disk.\n",
+			 "changes go to %s and are lost at power-off unless saved; "
+			 "'rosnap merge %s' writes them to the disk.\n",
 			 store ? "an encrypted store" : "RAM", name);
+}
+
+/* Whether path holds text already (the monitor asks every round). */
+static bool holds(const char *path, const char *text)
+{
+	char buf[1024];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0;
 }
 
 void notice_update(struct rosnap_ctx *ctx)
@@ -97,6 +127,8 @@ void notice_update(struct rosnap_ctx *ctx)
 		unlink(NOTICE_FILE);
 		return;
 	}
+	if (holds(NOTICE_FILE, text))
+		return;
 	mkdir(NOTICE_DIR, 0755);
 	if (write_file(NOTICE_FILE, text) < 0)
 		unlink(NOTICE_FILE);

@@ -36,26 +36,25 @@ _rosnap_algorithms()
 	printf '%s\n' lzo lzo-rle lz4 lz4hc zstd 842
 }
 
-# The options of VERB that take a value, short and long: in its --help,
-# those followed by one space and the value's name.
-_rosnap_valued()
+# VERB's options, from the option table of its --help (lines that start
+# with an option): "SHORT LONG VALUE" each ("-" for none).
+_rosnap_options()
 {
 	rosnap "$1" --help 2>/dev/null | awk '
-		/^ +(-[a-zA-Z0-9], )?--[a-z][a-z-]* [^ ]/ {
-			for (i = 1; i <= NF; i++) {
-				w = $i
-				sub(/,$/, "", w)
-				if (w !~ /^-/)
-					break
-				print w
-			}
+		/^ +(-[a-zA-Z0-9], )?--[a-z][a-z-]*/ {
+			short = "-"; i = 1
+			if ($1 ~ /^-[a-zA-Z0-9],$/) { short = substr($1, 1, 2); i = 2 }
+			long = $i
+			# One space, then the value: a value; two: its description.
+			v = index($0, long " ") && substr($0, index($0, long " ") + length(long) + 1, 1) != " "
+			print short, long, v ? "value" : "-"
 		}'
 }
 
 _rosnap()
 {
 	local cur prev words cword
-	_init_completion || return
+	_init_completion -s || return
 
 	local verb= i
 	for ((i = 1; i < cword; i++)); do
@@ -75,34 +74,40 @@ _rosnap()
 		fi
 		return
 	fi
-	local valued=" $(_rosnap_valued "$verb" | tr '\n' ' ') "
+	local opts valued= long=$prev
+	opts=$(_rosnap_options "$verb")
+	# The options that take a value, short and long; prev by its long name.
+	valued=" $(awk '$3 == "value" { if ($1 != "-") print $1; print $2 }' \
+		<<<"$opts" | tr '\n' ' ') "
+	[[ $prev == -? ]] && long=$(awk -v o="$prev" '$1 == o { print $2 }' <<<"$opts")
 
-	if [[ $valued == *" $prev "* ]]; then
-		case $prev in
-		--backend | -b)
+	if [[ $prev == -* && $valued == *" $prev "* ]]; then
+		case $long in
+		--backend)
 			COMPREPLY=($(compgen -W 'zram brd auto' -- "$cur"))
 			;;
-		--compression | -C)
+		--compression)
 			COMPREPLY=($(compgen -W "$(_rosnap_algorithms)" -- "$cur"))
 			;;
-		--store | -s | --journal | -j | --origin)
+		--store | --journal | --origin)
 			_filedir
 			COMPREPLY+=($(compgen -W "$(_rosnap_blockdevs)" -- "$cur"))
 			;;
-		--restore | --key-file | --config | -f | --cmdline | --metrics | \
-			--link | --exec | -e)
+		--restore | --key-file | --config | --cmdline | --metrics | \
+			--link | --exec)
 			_filedir
 			;;
 		--generator)
 			_filedir -d
 			;;
-		--output | -o)
+		--output)
 			# A comma-separated list, maybe after a '+': the last one.
 			local pre=${cur%"${cur##*,}"} last=${cur##*,}
 			if [[ -z $pre && $last == +* ]]; then
 				pre=+
 				last=${last#+}
 			fi
+			compopt -o nospace 2>/dev/null
 			COMPREPLY=($(compgen -P "$pre" -W "$(rosnap "$verb" --help \
 				2>/dev/null | awk '/^Columns/ { c = 1; next }
 						   c && NF { print $1 }')" -- "$last"))
@@ -113,9 +118,7 @@ _rosnap()
 	fi
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(rosnap "$verb" --help 2>/dev/null |
-			grep -oE '(^|[ ,])--[a-z][a-z-]*' | tr -d ' ,' | sort -u)" \
-			-- "$cur"))
+		COMPREPLY=($(compgen -W "$(awk '{ print $2 }' <<<"$opts")" -- "$cur"))
 		return
 	fi
 

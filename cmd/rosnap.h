@@ -62,9 +62,9 @@ extern bool error_logged;
 void bar_interrupt(void);
 
 /* metrics.c: the devices' state in Prometheus' text format, written to
- * path whole (renamed over it); 0 or -errno. */
+ * path whole (renamed over it); avail NULL: not known.  0 or -errno. */
 int metrics_write(const char *path, struct rosnap_device **devs, int n,
-		  const struct rosnap_monitor_settings *set, uint64_t avail);
+		  const struct rosnap_monitor_settings *set, const uint64_t *avail);
 
 /*
  * notice.c: the login notice of a protected root (/run/motd.d/rosnap).

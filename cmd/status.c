@@ -166,6 +166,9 @@ static char *mountpoint_of(const struct rosnap_device *d)
 			return NULL;
 	}
 	fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
+	/* btrfs reports a device number of its own: by the source's path. */
+	if (!fs)
+		fs = mnt_table_find_srcpath(mounts, path, MNT_ITER_FORWARD);
 	return fs && mnt_fs_get_target(fs) ? strdup(mnt_fs_get_target(fs)) : NULL;
 }
 
@@ -297,6 +300,17 @@ static char *cell(const struct rosnap_device *d, enum field f, bool json)
 	return NULL;
 }
 
+/* Each column once: a JSON key twice would make no object. */
+static bool chosen(const struct output *out, const struct column *c)
+{
+	size_t i;
+
+	for (i = 0; i < out->ncols; i++)
+		if (out->cols[i] == c)
+			return true;
+	return false;
+}
+
 /*
  * The columns to print: a verb's default (for --json, status: all of
  * them), or --output's list ("+LIST": added to the default).  Returns
@@ -335,6 +349,8 @@ static int choose_columns(struct output *out, const char *verb,
 			if (i == ARRAY_SIZE(columns))
 				return usage_error(verb, "unknown column '%s' ('rosnap "
 						   "%s --help' lists them)", tok, verb);
+			if (chosen(out, &columns[i]))
+				continue;
 			if (out->ncols == MAX_COLUMNS)
 				return usage_error(verb, "too many columns");
 			out->cols[out->ncols++] = &columns[i];
@@ -453,6 +469,18 @@ static int parse(struct rosnap_ctx *ctx, int argc, char *argv[],
 	return need_root(verb);
 }
 
+/* The monitor's thresholds, as boot.conf sets them, for LEVEL. */
+static void load_thresholds(struct rosnap_ctx *ctx)
+{
+	struct rosnap_boot *boot;
+
+	if (rosnap_boot_new(ctx, &boot) == 0) {
+		rosnap_boot_load_config(boot, "/etc/rosnap/boot.conf");
+		rosnap_boot_get_monitor(boot, &thresholds);
+		rosnap_boot_unref(boot);
+	}
+}
+
 /* The default human table of status, which reasons go under. */
 static bool plain_status(const struct output *out)
 {
@@ -464,7 +492,6 @@ int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 	struct rosnap_device **devs = NULL, *one[2] = { NULL, NULL };
 	struct output out = { 0 };
 	bool exit_now = false;
-	struct rosnap_boot *boot;
 	int r;
 
 	r = parse(ctx, argc, argv, "status", &out, &exit_now);
@@ -476,11 +503,7 @@ int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = choose_columns(&out, "status", status_default, true);
 	if (r)
 		return r;
-	if (rosnap_boot_new(ctx, &boot) == 0) {
-		rosnap_boot_load_config(boot, "/etc/rosnap/boot.conf");
-		rosnap_boot_get_monitor(boot, &thresholds);
-		rosnap_boot_unref(boot);
-	}
+	load_thresholds(ctx);
 	if (optind < argc) {
 		r = rosnap_device_open(ctx, argv[optind], &one[0]);
 		if (r < 0)
@@ -513,6 +536,7 @@ int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[])
 	r = choose_columns(&out, "list", list_default, false);
 	if (r)
 		return r;
+	load_thresholds(ctx);
 	r = rosnap_list(ctx, &devs);
 	if (r < 0)
 		return fail(r, "cannot list rosnap devices");

@@ -4,10 +4,11 @@
 # go and the command that keeps them; it goes while the root is
 # unprotected (merge --unprotect), comes back with protect, goes with
 # remove; a store on disk is named; notice=no in boot.conf, a fallback
-# and rosnap=off write none.
+# (to a device-mapper root too) and rosnap=off write none, and take
+# away one left from before.
 # modes: plain
 . /tests/lib.sh
-on_exit 'remove_all; blockdev --setrw /dev/vdc 2>/dev/null; rm -f /run/motd.d/rosnap /run/rosnap/notice-root'
+on_exit 'remove_all; dmsetup remove userroot 2>/dev/null; blockdev --setrw /dev/vdc 2>/dev/null; rm -f /run/motd.d/rosnap /run/rosnap/notice-root'
 n=/run/motd.d/rosnap
 
 boot_with() { # CMDLINE-WORDS...
@@ -26,7 +27,7 @@ step "a root in RAM: one line, the command that keeps the changes"
 boot_with rosnap rosnap.ram=32M
 cat $n
 assert_eq "$(wc -l <$n)" 1 "lines of the notice"
-grep -q "its changes go to RAM and are lost at power-off; 'rosnap merge rosnap-root' writes them" $n ||
+grep -q "its changes go to RAM and are lost at power-off unless saved; 'rosnap merge rosnap-root' writes them" $n ||
 	fail "the notice says: $(cat $n)"
 
 step "gone while unprotected, back with protect, gone with remove"
@@ -55,7 +56,29 @@ boot_with rosnap rosnap.ram=32M
 no_notice "with notice=no"
 rosnap remove rosnap-root || fail "remove"
 conf=
+# A notice left from before (planted) goes too.
+plant() {
+	mkdir -p /run/motd.d /run/rosnap
+	echo "stale notice" >$n
+	echo rosnap-root >/run/rosnap/notice-root
+}
+plant
 boot_with rosnap rosnap.ram=lots rosnap.fallback=rw
 no_notice "on a fallback"
+plant
 boot_with rosnap=off
 no_notice "with rosnap=off"
+[ ! -e /run/rosnap/notice-root ] || fail "the root's record stays with rosnap=off"
+
+step "a root that is a device-mapper device itself, fallen back to: none"
+dmsetup create userroot --table "0 $(blockdev --getsz /dev/vdc) linear /dev/vdc 0" ||
+	fail "dmsetup create"
+dmsetup mknodes userroot
+plant
+echo "root=/dev/mapper/userroot rosnap rosnap.ram=lots rosnap.fallback=rw" >/tmp/cmdline
+rosnap boot --config /dev/null --cmdline /tmp/cmdline >/tmp/out 2>/tmp/err ||
+	fail "boot: $(cat /tmp/err)"
+assert_eq "$(cat /tmp/out)" /dev/mapper/userroot "the root after the fallback"
+no_notice "on a fallback to a device-mapper root"
+[ ! -e /run/rosnap/notice-root ] || fail "a fallback recorded a root device for the notice"
+dmsetup remove --retry userroot || fail "dmsetup remove"

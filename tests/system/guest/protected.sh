@@ -21,7 +21,7 @@ assert_eq "$(systemctl is-active rosnap-monitor.service)" active \
 rosnap status
 assert_eq "$(json_value rosnap-root level)" ok "level"
 # The login notice where pam_motd reads it, come over from the initramfs.
-grep -q "its changes go to RAM and are lost at power-off; 'rosnap merge rosnap-root'" \
+grep -q "its changes go to RAM and are lost at power-off unless saved; 'rosnap merge rosnap-root'" \
 	/run/motd.d/rosnap || fail "no login notice: $(cat /run/motd.d/rosnap 2>&1)"
 echo "boot 1" >/etc/rosnap-boot1
 dd if=/dev/urandom of=/var/tmp/big bs=1M count=20 2>/dev/null
