@@ -120,30 +120,13 @@ int metrics_write(const char *path, struct rosnap_device **devs, int n,
 {
 	char tmp[4096];
 	FILE *f;
-	int fd, r = 0;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
 			     (long)getpid()) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	f = replace_start(tmp);
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		unlink(tmp);
-		return r;
-	}
 	write_metrics(f, devs, n, set, avail);
-	if (ferror(f))
-		r = -EIO;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	return replace_finish(f, tmp, path);
 }

@@ -31,23 +31,14 @@
 static int write_file(const char *path, const char *text)
 {
 	char tmp[64];
-	size_t len = strlen(text);
-	int fd, r = 0;
+	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "/run/rosnap/notice.%ld", (long)getpid());
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	f = replace_start(tmp);
+	if (!f)
 		return -errno;
-	if (write(fd, text, len) != (ssize_t)len)
-		r = -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
+	fputs(text, f);
+	return replace_finish(f, tmp, path);
 }
 
 /* The notice for a device in this state, or "" for none: a root being

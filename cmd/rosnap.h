@@ -61,6 +61,12 @@ extern bool error_logged;
 /* End the progress bar on the screen, if any, before other output. */
 void bar_interrupt(void);
 
+/* replace.c: a file written as tmp (on path's filesystem), then renamed
+ * over path whole.  replace_start(): NULL with errno set; replace_finish():
+ * 0 or -errno, tmp removed on failure. */
+FILE *replace_start(const char *tmp);
+int replace_finish(FILE *f, const char *tmp, const char *path);
+
 /* metrics.c: the devices' state in Prometheus' text format, written to
  * path whole (renamed over it); avail NULL: not known.  0 or -errno. */
 int metrics_write(const char *path, struct rosnap_device **devs, int n,
