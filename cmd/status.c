@@ -487,20 +487,27 @@ static bool plain_status(const struct output *out)
 	return !out->list && !out->raw && !out->noheadings;
 }
 
-int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
+/*
+ * status [NAME|DEVICE] and list: the same options and columns; status
+ * names one device if asked, shows all of its keys in JSON and the
+ * reasons under its default table.
+ */
+static int show(struct rosnap_ctx *ctx, int argc, char *argv[],
+		const char *verb)
 {
+	bool status = strcmp(verb, "status") == 0, exit_now = false;
 	struct rosnap_device **devs = NULL, *one[2] = { NULL, NULL };
 	struct output out = { 0 };
-	bool exit_now = false;
 	int r;
 
-	r = parse(ctx, argc, argv, "status", &out, &exit_now);
+	r = parse(ctx, argc, argv, verb, &out, &exit_now);
 	if (r || exit_now)
 		return r;
-	if (optind + 1 < argc)
-		return usage_error("status", "unexpected argument '%s'",
-				   argv[optind + 1]);
-	r = choose_columns(&out, "status", status_default, true);
+	if (optind + status < argc)
+		return usage_error(verb, "unexpected argument '%s'",
+				   argv[optind + status]);
+	r = choose_columns(&out, verb, status ? status_default : list_default,
+			   status);
 	if (r)
 		return r;
 	load_thresholds(ctx);
@@ -508,39 +515,26 @@ int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
 		r = rosnap_device_open(ctx, argv[optind], &one[0]);
 		if (r < 0)
 			return fail(r, "cannot read %s", argv[optind]);
-		r = print_devices(one, &out, plain_status(&out));
-		rosnap_device_unref(one[0]);
-		return r;
+		devs = one;
+	} else {
+		r = rosnap_list(ctx, &devs);
+		if (r < 0)
+			return fail(r, "cannot list rosnap devices");
 	}
-	r = rosnap_list(ctx, &devs);
-	if (r < 0)
-		return fail(r, "cannot list rosnap devices");
-	r = print_devices(devs, &out, plain_status(&out));
-	rosnap_list_free(devs);
+	r = print_devices(devs, &out, status && plain_status(&out));
+	if (devs == one)
+		rosnap_device_unref(one[0]);
+	else
+		rosnap_list_free(devs);
 	return r;
+}
+
+int cmd_status(struct rosnap_ctx *ctx, int argc, char *argv[])
+{
+	return show(ctx, argc, argv, "status");
 }
 
 int cmd_list(struct rosnap_ctx *ctx, int argc, char *argv[])
 {
-	struct rosnap_device **devs = NULL;
-	struct output out = { 0 };
-	bool exit_now = false;
-	int r;
-
-	r = parse(ctx, argc, argv, "list", &out, &exit_now);
-	if (r || exit_now)
-		return r;
-	if (optind < argc)
-		return usage_error("list", "unexpected argument '%s'",
-				   argv[optind]);
-	r = choose_columns(&out, "list", list_default, false);
-	if (r)
-		return r;
-	load_thresholds(ctx);
-	r = rosnap_list(ctx, &devs);
-	if (r < 0)
-		return fail(r, "cannot list rosnap devices");
-	r = print_devices(devs, &out, false);
-	rosnap_list_free(devs);
-	return r;
+	return show(ctx, argc, argv, "list");
 }
