@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # make              build librosnap and rosnap into $(BUILD)
-# make check        install test dependencies, build, run every test
+# make check        install test dependencies, build, run the test suite
 # make demo         show rosnap at work (in the test VM unless this kernel
 #                   has device-mapper and you are root)
+# make udev-all     every integration test that runs under systemd-udevd
 # make lint         cppcheck and clang-tidy on lib/ and cmd/
 # make fuzz         run the libFuzzer targets (FUZZ_TIME seconds each)
 # make bench        measure rosnap against the raw disk, overlayfs on tmpfs,
@@ -111,7 +112,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 SONAME := librosnap.so.$(SOVERSION)
 LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
-.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash
+.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash udev-all
 all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
 	$(BUILD)/rosnap $(BUILD)/install/rosnap $(UNIT_BINS) $(TOOL_BINS)
 
@@ -185,6 +186,12 @@ signals: deps
 crash: deps
 	$(MAKE) all WERROR=1 BUILD=build-san SANITIZE=address,undefined FAULT_INJECTION=1
 	tests/vm/run --build build-san --san --exhaustive --show crash-replay
+
+# Every test that can run under systemd-udevd (make check runs those
+# marked "udev", the ones where udev's own work can interfere).
+udev-all: deps
+	$(MAKE) all WERROR=1
+	tests/vm/run --build build --udev --all
 
 demo: deps
 	$(MAKE) all

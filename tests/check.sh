@@ -8,7 +8,8 @@
 #   installed library (pkg-config); bash completion; each fuzz target
 #   briefly (build-fuzz, clang); the VM harness's self-test; the integration
 #   tests in VMs with the sanitized build (no udev, as in an initramfs) and
-#   with the release build under systemd-udevd; the boot tests (whole
+#   with the release build under systemd-udevd (a sample: "make udev-all"
+#   runs every test that can); the boot tests (whole
 #   Debian systems, the release build).
 # Ends with "N passed, N failed[, N skipped]"; exits non-zero on a failure.
 set -u
@@ -85,11 +86,12 @@ stage vm:udev "$(integration_count udev)" "$results" \
 	tests/vm/run --build build --udev --results "$results"
 
 # The checks of the scenarios, and those of store_boots (in
-# tests/system/run) as many times as scenarios call it.
+# tests/system/run) as many times as scenarios call it; each call of
+# plaintext_as_configured is one check.
 system_checks() {
-	local n per calls
-	n=$(cat tests/system/*.sh | grep -c '^[[:space:]]*check ')
-	per=$(sed -n '/^store_boots() {/,/^}/p' tests/system/run | grep -c '^[[:space:]]*check ')
+	local n per calls re='^[[:space:]]*(check|plaintext_as_configured) '
+	n=$(cat tests/system/*.sh | grep -cE "$re")
+	per=$(sed -n '/^store_boots() {/,/^}/p' tests/system/run | grep -cE "$re")
 	calls=$(cat tests/system/*.sh | grep -c '^[[:space:]]*store_boots$')
 	echo $((n + per * calls))
 }

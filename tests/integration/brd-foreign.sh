@@ -2,7 +2,7 @@
 # Ramdisks that are not rosnap's are never taken: one the administrator
 # made, unmounted and holding data, survives a brd-backed create and
 # remove; rosnap reuses only the ramdisks it marked free itself.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'remove_all; rmmod brd 2>/dev/null'
 

@@ -3,7 +3,7 @@
 # unloaded (its memory given back) with the last.  A brd someone else
 # loaded with small devices is used within its size (on a ramdisk of
 # rosnap's own), refused beyond it, and never unloaded by rosnap.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 26
 . /tests/lib.sh
 on_exit 'remove_all; rmmod brd 2>/dev/null'

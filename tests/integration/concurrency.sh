@@ -3,7 +3,7 @@
 # same name, exactly one wins and the other fails cleanly; "status" and
 # "list" while devices come and go never fail oddly or crash; nothing
 # leaks.  (The lock is /run/rosnap/lock, rosnap(8) CONCURRENCY.)
-# modes: plain udev
+# modes: plain udev-all
 # cost: 109
 # timeout: 900
 # cpus: 2

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ext4 with 1K blocks cannot sit on zram's 4K sectors: rosnap picks brd,
 # says so, and it mounts; an explicit --backend zram is refused.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 18
 . /tests/lib.sh
 on_exit remove_all

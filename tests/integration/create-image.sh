@@ -2,7 +2,7 @@
 # A disk image file: attached to a loop device rosnap owns, shown as the
 # origin, detached again on remove; the file is unchanged.  A file on a
 # read-only filesystem is attached read-only.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'remove_all; umount /mnt/img 2>/dev/null'
 

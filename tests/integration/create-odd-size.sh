@@ -3,7 +3,7 @@
 # zram's 4096-byte sectors (the kernel refuses the table): rosnap picks
 # brd, says why, and the filesystem mounts; an explicit --backend zram
 # is refused, changing nothing.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'remove_all; rm -f /tmp/odd.img'
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # ORIGIN given as LABEL=, UUID=, PARTUUID=, PARTLABEL= (libblkid).
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit remove_all
 

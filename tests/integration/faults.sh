@@ -5,7 +5,7 @@
 # write errors invalidate the snapshot, status says so, remove cleans up;
 # a journaled merge whose origin fails writes half-way is "merge-failed",
 # and "rosnap merge" finishes it once the fault is gone.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 42
 # timeout: 900
 . /tests/lib.sh

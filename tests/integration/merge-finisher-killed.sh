@@ -4,7 +4,7 @@
 # merged everything the device would map the origin plainly, writable,
 # while status said "merging 100%".  The next rosnap command finishes the
 # merge: the device protects the origin again, and writes go to RAM.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 58
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvdc 2>/dev/null'

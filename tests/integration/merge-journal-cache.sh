@@ -3,7 +3,7 @@
 # earlier buffered reader of the store (blkid, dd, udev) left in its page
 # cache: dm-snapshot writes the store with bios, which never update that
 # cache, and the origin would get the stale copy.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'remove_all'
 

@@ -2,7 +2,7 @@
 # merge --no-wait returns at once; status shows "merging" with progress
 # until a background process finishes the merge; a second "merge" waits
 # for the one in progress.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 46
 . /tests/lib.sh
 on_exit 'remove_all; dmsetup remove slowvda 2>/dev/null'

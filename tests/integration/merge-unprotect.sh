@@ -2,7 +2,7 @@
 # merge --unprotect leaves a plain mapping (servicing mode): writes reach
 # the origin.  protect turns protection on again live: writes after it
 # do not.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit remove_all
 

@@ -2,7 +2,7 @@
 # The monitor grows a store online when it crosses warn, while a writer
 # keeps writing: no I/O error, the data verified afterwards, the growth
 # visible in status, the extra RAM devices removed with the device.
-# modes: plain udev
+# modes: plain udev-all
 # cost: 37
 # timeout: 600
 . /tests/lib.sh

@@ -3,7 +3,7 @@
 # reading), in order, and runs its hook once per crossing with the facts
 # in its environment; it reports an overflow, survives a merge and the
 # removal of the device under it, and stops cleanly on SIGTERM.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'kill $mon 2>/dev/null; remove_all'
 

@@ -2,7 +2,7 @@
 # rosnap origin: a read-only view of the origin as it is, beside the
 # writable device; it refuses writes, shows none of the changes, and goes
 # with --close or with remove.
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit 'umount /mnt/ov /mnt/os 2>/dev/null; remove_all'
 

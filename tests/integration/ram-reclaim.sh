@@ -2,7 +2,7 @@
 # Deleted files give their RAM back: the snapshot has discard_zeroes_cow,
 # so fstrim zeroes their chunks and zram frees the memory.  The store's
 # capacity used is not given back (the kernel keeps the chunks allocated).
-# modes: plain udev
+# modes: plain udev-all
 . /tests/lib.sh
 on_exit remove_all
 
