@@ -9,6 +9,7 @@
 # make fuzz         run the libFuzzer targets (FUZZ_TIME seconds each)
 # make bench        measure rosnap against the raw disk, overlayfs on tmpfs,
 #                   and a loop-on-tmpfs snapshot (in the test VM)
+# make deb          build the Debian packages (dpkg-buildpackage, lintian)
 # make install      install under $(DESTDIR)$(PREFIX), plus the udev and
 #                   initramfs files where those tools look for them
 #
@@ -81,10 +82,11 @@ HARDEN := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 endif
 HARDEN += -fstack-protector-strong -fstack-clash-protection -fcf-protection
 
+CPPFLAGS ?=
 CFLAGS ?=
 LDFLAGS ?=
 BASE_CFLAGS = -std=gnu11 $(OPTFLAGS) $(WARNINGS) $(HARDEN) -D_GNU_SOURCE \
-	-DVERSION=\"$(VERSION)\" -Ilib -MMD -MP $(CFLAGS)
+	-DVERSION=\"$(VERSION)\" -Ilib -MMD -MP $(CPPFLAGS) $(CFLAGS)
 ifeq ($(FAULT_INJECTION),1)
 BASE_CFLAGS += -DROSNAP_FAULT_INJECTION
 endif
@@ -112,9 +114,12 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 SONAME := librosnap.so.$(SOVERSION)
 LIBSO := $(BUILD)/librosnap.so.$(VERSION)
 
-.PHONY: all check demo bench lint fuzz fuzz-targets install uninstall clean unit deps signals crash udev-all
-all: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/librosnap.a \
-	$(BUILD)/rosnap $(BUILD)/install/rosnap $(UNIT_BINS) $(TOOL_BINS)
+.PHONY: all programs check demo bench lint fuzz fuzz-targets install uninstall \
+	clean unit deps signals crash udev-all deb
+all: programs $(BUILD)/librosnap.a $(UNIT_BINS) $(TOOL_BINS)
+# What is installed: no test needs building for it.
+programs: $(LIBSO) $(BUILD)/$(SONAME) $(BUILD)/librosnap.so $(BUILD)/rosnap \
+	$(BUILD)/install/rosnap
 
 $(BUILD)/lib/%.o: lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -220,6 +225,20 @@ bench:
 	$(MAKE) all
 	tests/bench/run
 
+# The Debian packages (debian/): dpkg-buildpackage on a copy of the
+# source in $(BUILD)/deb, where the .deb files are left, then lintian,
+# which must find nothing to warn of.
+DEB_SRC := Makefile README.md cmd debian initramfs lib man tests udev
+deb:
+	tests/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); [ "$$v" = $(VERSION) ] || \
+		{ echo "debian/changelog is at $$v, the Makefile at $(VERSION): add an entry (dch -v $(VERSION))" >&2; exit 1; }
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/rosnap-$(VERSION)
+	cp -a $(DEB_SRC) $(BUILD)/deb/rosnap-$(VERSION)/
+	cd $(BUILD)/deb/rosnap-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error,warning --pedantic $(BUILD)/deb/rosnap_$(VERSION)_*.changes
+
 # Scripts for the system's tools name our installed paths.
 define install_script
 	@mkdir -p $(dir $(DESTDIR)$(2))
@@ -233,7 +252,7 @@ MAN8 := man/rosnap.8
 MAN3 := man/librosnap.3
 MAN7 := man/rosnap-boot.7
 
-install: all $(BUILD)/install/rosnap
+install: programs
 	install -D -m 0755 $(BUILD)/install/rosnap $(DESTDIR)$(SBINDIR)/rosnap
 	install -D -m 0755 $(LIBSO) $(DESTDIR)$(LIBDIR)/$(notdir $(LIBSO))
 	ln -sf $(notdir $(LIBSO)) $(DESTDIR)$(LIBDIR)/$(SONAME)

@@ -5,16 +5,18 @@
 # packages through apt-get (as root), then the guest kernel and udev for
 # the test VM into the cache (tests/vm/fetch).  Quick when all is there.
 #
-# Usage: tests/deps.sh [--build-only | fuzz | bench]
-#   --build-only  what "make" needs; fuzz: and clang's libFuzzer;
-#   bench: everything, and fio and gnuplot
+# Usage: tests/deps.sh [--build-only | fuzz | deb | bench]
+#   --build-only  what "make" needs; fuzz: and clang's libFuzzer; deb:
+#   and what "make deb" needs; bench: everything, and fio and gnuplot
 set -eu
 
+# What "make deb" needs besides (debian/control's Build-Depends).
+DEB_PKGS="debhelper dpkg-dev fakeroot lintian"
 BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
 	libkmod-dev libsmartcols-dev libmount-dev libcmocka-dev zlib1g-dev libcryptsetup-dev"
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	dosfstools dmsetup fdisk util-linux debootstrap cppcheck clang-tidy
-	valgrind libc6-dbg binutils bash-completion"
+	valgrind libc6-dbg binutils bash-completion $DEB_PKGS"
 FUZZ_PKGS="clang libclang-rt-14-dev"
 
 BENCH_PKGS="fio gnuplot-nox"
@@ -24,6 +26,7 @@ pkgs=$BUILD_PKGS
 case $mode in
 --build-only) ;;
 fuzz) pkgs="$pkgs $FUZZ_PKGS" ;;
+deb) pkgs="$pkgs $DEB_PKGS" ;;
 bench) pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS $BENCH_PKGS" ;;
 '') pkgs="$pkgs $TEST_PKGS $FUZZ_PKGS" ;;
 *) echo "deps: unknown mode '$mode'" >&2; exit 2 ;;
@@ -49,6 +52,6 @@ if [ -n "$missing" ]; then
 fi
 
 case $mode in
---build-only | fuzz) ;;
+--build-only | fuzz | deb) ;;
 *) "$(dirname "$0")/vm/fetch" ;;
 esac
