@@ -210,8 +210,12 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 	copy.what = copying;
 	o.copy_progress = copy_progress;
 	o.copy_userdata = &copy;
+	/* The root's login notice goes while its writes reach the disk; it
+	 * comes back with the state once the merge is done or refused. */
+	notice_merging(name);
 	r = rosnap_merge(ctx, name, &o, isatty(STDERR_FILENO) ? draw : NULL, &b);
 	bar_interrupt();
+	notice_update(ctx);
 	if (r < 0)
 		return fail(r, "cannot merge %s", name);
 	if (o.flags & ROSNAP_MERGE_NO_WAIT) {
@@ -221,7 +225,6 @@ int cmd_merge(struct rosnap_ctx *ctx, int argc, char *argv[])
 				"'rosnap status %s' shows its progress\n", name, name);
 		return r;
 	}
-	notice_update(ctx);
 	return EXIT_OK;
 }
 

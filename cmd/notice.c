@@ -92,24 +92,41 @@ static bool holds(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) && memcmp(buf, text, (size_t)n) == 0;
 }
 
+/* The root's device name recorded by rosnap boot, or false for none. */
+static bool recorded_root(char *name, size_t len)
+{
+	FILE *f;
+
+	f = fopen(NOTICE_ROOT, "re");
+	if (!f)
+		return false;
+	if (!fgets(name, (int)len, f))
+		name[0] = '\0';
+	fclose(f);
+	name[strcspn(name, "\n")] = '\0';
+	return name[0] != '\0';
+}
+
+void notice_merging(const char *name)
+{
+	char root[256];
+
+	if (recorded_root(root, sizeof(root)) && strcmp(root, name) == 0)
+		unlink(NOTICE_FILE);
+}
+
 void notice_update(struct rosnap_ctx *ctx)
 {
 	struct rosnap_device *d = NULL;
 	char name[256] = "", text[1024] = "";
-	FILE *f;
 	int prio;
 
-	f = fopen(NOTICE_ROOT, "re");
-	if (!f)
+	if (!recorded_root(name, sizeof(name)))
 		return;
-	if (!fgets(name, sizeof(name), f))
-		name[0] = '\0';
-	fclose(f);
-	name[strcspn(name, "\n")] = '\0';
 	/* Quietly: the device may be gone (removed), which ends the notice. */
 	prio = rosnap_get_log_priority(ctx);
 	rosnap_set_log_priority(ctx, LOG_CRIT);
-	if (name[0] && rosnap_device_open(ctx, name, &d) == 0) {
+	if (rosnap_device_open(ctx, name, &d) == 0) {
 		notice_text(d, text, sizeof(text));
 		rosnap_device_unref(d);
 	}

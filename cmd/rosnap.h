@@ -76,10 +76,12 @@ int metrics_write(const char *path, struct rosnap_device **devs, int n,
  * notice.c: the login notice of a protected root (/run/motd.d/rosnap).
  * notice_boot() records the root's device NAME and writes it (on: boot.conf's
  * notice=; protected: the boot protected the root); notice_update() makes
- * it say what the root's device is now (nothing when it is not protected).
+ * it say what the root's device is now (nothing when it is not protected);
+ * notice_merging() takes it away before a merge of NAME if NAME is the root.
  */
 void notice_boot(struct rosnap_ctx *ctx, const char *name, bool on);
 void notice_update(struct rosnap_ctx *ctx);
+void notice_merging(const char *name);
 
 int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[]);
 int cmd_remove(struct rosnap_ctx *ctx, int argc, char *argv[]);

@@ -3,12 +3,13 @@
 # pam_motd shows): rosnap boot writes one line saying where the changes
 # go and the command that keeps them; it goes while the root is
 # unprotected (merge --unprotect), comes back with protect, goes with
-# remove; a store on disk is named; notice=no in boot.conf, a fallback
-# (to a device-mapper root too) and rosnap=off write none, and take
-# away one left from before.
+# remove; none while the root merges, and back once the merge ends, also
+# when another command ends it (the monitor's rounds); a store on disk is
+# named; notice=no in boot.conf, a fallback (to a device-mapper root too)
+# and rosnap=off write none, and take away one left from before.
 # modes: plain
 . /tests/lib.sh
-on_exit 'remove_all; dmsetup remove userroot 2>/dev/null; blockdev --setrw /dev/vdc 2>/dev/null; rm -f /run/motd.d/rosnap /run/rosnap/notice-root'
+on_exit 'remove_all; dmsetup remove userroot 2>/dev/null; dmsetup remove slowvdc 2>/dev/null; blockdev --setrw /dev/vdc 2>/dev/null; rm -f /run/motd.d/rosnap /run/rosnap/notice-root'
 n=/run/motd.d/rosnap
 
 boot_with() { # CMDLINE-WORDS...
@@ -41,6 +42,43 @@ rosnap create /dev/vdd --name other --ram 8M >/dev/null || fail "create other"
 rosnap remove other || fail "remove other"
 grep -q "go to RAM" $n || fail "removing another device took the notice"
 rosnap remove rosnap-root || fail "remove"
+no_notice "once the root's device is gone"
+
+step "none while the root merges; back when a command other than merge ends it"
+# A slow root: the merge is surely under way when checked.
+slow_disk /dev/vdc slowvdc 20
+echo "root=/dev/mapper/slowvdc rosnap rosnap.ram=32M" >/tmp/cmdline
+rosnap boot --config /dev/null --cmdline /tmp/cmdline >/tmp/out 2>/tmp/err ||
+	fail "boot: $(cat /tmp/err)"
+grep -q "go to RAM" $n || fail "no notice for the slow root"
+# Scattered chunks: the kernel merges each alone, 20 ms apiece.
+i=0
+while [ $i -lt 200 ]; do
+	dd if=/dev/urandom of=/dev/mapper/rosnap-root bs=4k count=1 seek=$((i * 2)) \
+		conv=notrunc 2>/dev/null
+	i=$((i + 1))
+done
+sync
+rosnap merge rosnap-root --no-wait 2>/dev/null || fail "merge --no-wait"
+no_notice "while the root merges"
+# Its finisher killed: "status" ends the merge; whatever it did of the
+# notice (taken away here, to be sure), the monitor's round puts it back.
+finisher=$(pids_of "rosnap merge rosnap-root --no-wait")
+[ -n "$finisher" ] || fail "no finisher process"
+kill -KILL "$finisher"
+k=0
+until dmsetup status rosnap-root | awk '{ split($4, a, "/"); exit !(a[1] == $5) }'; do
+	k=$((k + 1))
+	[ $k -lt 1500 ] || fail "the kernel did not finish merging: $(dmsetup status rosnap-root)"
+	sleep 0.2
+done
+rosnap status rosnap-root >/dev/null 2>&1 || fail "status"
+assert_eq "$(json_value rosnap-root state)" active "state once status ended the merge"
+rm -f $n
+rosnap monitor --once 2>/tmp/mon.log || fail "monitor: $(cat /tmp/mon.log)"
+grep -q "go to RAM" $n || fail "the monitor did not put the notice back: $(cat $n 2>&1)"
+rosnap remove rosnap-root || fail "remove"
+dmsetup remove slowvdc || fail "dmsetup remove slowvdc"
 no_notice "once the root's device is gone"
 
 step "a store on disk is named"
