@@ -368,7 +368,9 @@ _public_ int rosnap_list(struct rosnap_ctx *ctx, struct rosnap_device ***devs)
 	int count, i, r;
 
 	lock_tidy(ctx);
-	count = dm_list_uuid(ctx, UUID_PREFIX, &names);
+	count = fault_inject(ctx, "list");
+	if (count == 0)
+		count = dm_list_uuid(ctx, UUID_PREFIX, &names);
 	if (count < 0) {
 		if (count == -EPERM || count == -EACCES)
 			log_err(ctx, "not permitted to list device-mapper "

@@ -16,7 +16,7 @@ BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
 	libkmod-dev libsmartcols-dev libmount-dev libcmocka-dev zlib1g-dev libcryptsetup-dev"
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	dosfstools dmsetup fdisk util-linux debootstrap cppcheck clang-tidy
-	valgrind libc6-dbg binutils bash-completion $DEB_PKGS"
+	valgrind libc6-dbg binutils bash-completion btrfs-progs $DEB_PKGS"
 FUZZ_PKGS="clang libclang-rt-14-dev"
 
 BENCH_PKGS="fio gnuplot-nox"

@@ -4,7 +4,8 @@
 # a TYPE (gauge) or a sample of a metric typed before it; the values are
 # what status --json says; the state and level follow the device; only
 # the devices named are in it; the file is replaced whole, leaving no
-# temporary file, and removed when the monitor stops; a place it cannot
+# temporary file, kept by a round whose device list fails, and removed
+# when the monitor stops; a place it cannot
 # be written is reported, and the monitor goes on.
 # modes: plain
 . /tests/lib.sh
@@ -70,6 +71,15 @@ well_formed
 assert_eq "$(value rosnap_state 'name="mb",state="overflow"')" 1 "mb overflow"
 assert_eq "$(value rosnap_state 'name="mb",state="active"')" 0 "mb no longer active"
 assert_eq "$(value rosnap_level 'name="mb"')" 3 "mb level"
+
+step "a round whose device list fails keeps the last file"
+cp "$f" /tmp/before.prom
+before=$(stat -c %i "$f")
+ROSNAP_TEST_FAIL_AT=list rosnap monitor --once --metrics "$f" 2>/tmp/mon.log || true
+cat /tmp/mon.log
+grep -q 'injected failure at "list"' /tmp/mon.log || fail "the list did not fail: $(cat /tmp/mon.log)"
+assert_eq "$(stat -c %i "$f")" "$before" "the file's inode after a failed round"
+cmp -s "$f" /tmp/before.prom || fail "a failed round changed the metrics: $(cat "$f")"
 
 step "replaced whole, never rewritten in place; gone when the monitor stops"
 # A reader holding the old file keeps it whole: a new inode each round.
