@@ -51,8 +51,8 @@ $(shell mkdir -p $(BUILD) && printf 'SANITIZE ?= %s\nWERROR ?= %s\nFAULT_INJECTI
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-LIB_PKGS := devmapper blkid libkmod zlib libcryptsetup
-CMD_PKGS := smartcols mount
+LIB_PKGS := devmapper blkid mount libkmod zlib libcryptsetup
+CMD_PKGS := smartcols
 TEST_PKGS := cmocka
 
 # Evaluated once, when first used: "make check" installs pkg-config files

@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libmount.h>
 #include <libsmartcols.h>
 
 #include "rosnap.h"
@@ -153,23 +152,9 @@ static bool has_cow(const struct rosnap_device *d)
 /* Where the device is mounted (its first mount), or NULL. */
 static char *mountpoint_of(const struct rosnap_device *d)
 {
-	static struct libmnt_table *mounts;
-	struct libmnt_fs *fs;
-	const char *path = rosnap_device_get_path(d);
-	struct stat st;
+	char *target;
 
-	if (!path || stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
-		return NULL;
-	if (!mounts) {
-		mounts = mnt_new_table();
-		if (!mounts || mnt_table_parse_mtab(mounts, NULL) < 0)
-			return NULL;
-	}
-	fs = mnt_table_find_devno(mounts, st.st_rdev, MNT_ITER_FORWARD);
-	/* btrfs reports a device number of its own: by the source's path. */
-	if (!fs)
-		fs = mnt_table_find_srcpath(mounts, path, MNT_ITER_FORWARD);
-	return fs && mnt_fs_get_target(fs) ? strdup(mnt_fs_get_target(fs)) : NULL;
+	return rosnap_device_get_mountpoint(d, &target) > 0 ? target : NULL;
 }
 
 /* The cell for a field; NULL means empty (JSON null). */

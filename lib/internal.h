@@ -280,9 +280,7 @@ struct mount_hit {
 	char target[PATH_MAX];
 	bool read_only;
 };
-/* Find a mount of any of devs in mountinfo text; 1 found, 0 none. */
-int mountinfo_find(const char *text, const dev_t *devs, unsigned n,
-		   struct mount_hit *hit);
+/* Find a mount of any of devs; 1 found, 0 none. */
 int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
 	       struct mount_hit *hit);
 /* The block device behind a filesystem's st_dev (btrfs: from mountinfo). */

@@ -501,6 +501,13 @@ const char *rosnap_device_get_encryption(const struct rosnap_device *dev);
  */
 const char *rosnap_device_get_saved(const struct rosnap_device *dev,
 				    uint64_t *when);
+/*
+ * Where the device is mounted now (its first mount in the mount table,
+ * btrfs's included): 1 and *target, to free(); 0 if it is not mounted;
+ * or -errno.
+ */
+int rosnap_device_get_mountpoint(const struct rosnap_device *dev,
+				 char **target);
 enum rosnap_backend rosnap_device_get_backend(const struct rosnap_device *dev);
 enum rosnap_state rosnap_device_get_state(const struct rosnap_device *dev);
 /*

@@ -50,6 +50,11 @@ enter() {
 		mkfs.ext4 -q -b 4096 /dev/vdb1
 		mount /dev/vdb1 /mnt/p1
 		;;
+	btrfs-mounted)
+		# btrfs's files carry a device number of its own, not vdb's.
+		mkfs.btrfs -q -f -K /dev/vdb >/dev/null || fail "mkfs.btrfs"
+		mount /dev/vdb /mnt/p1
+		;;
 	squatters)
 		dmsetup create squat --table "0 8 error" || fail "dmsetup"
 		dmsetup create x-cow --table "0 8 error" || fail "dmsetup"
@@ -79,7 +84,7 @@ enter() {
 leave() {
 	case $section in
 	mounted-rw | mounted-ro | mounted-snapshot) umount /mnt/m ;;
-	partition-mounted) umount /mnt/p1; wipe /dev/vdb ;;
+	partition-mounted | btrfs-mounted) umount /mnt/p1; wipe /dev/vdb ;;
 	squatters) dmsetup remove x-cow squat ;;
 	invalid) rosnap remove inv || fail "remove inv" ;;
 	merging)

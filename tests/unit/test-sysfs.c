@@ -220,26 +220,32 @@ static void numbers(void **state)
 	assert_int_equal(parse_u64("-1", &v), -EINVAL);
 }
 
+/* The mount table under the context's root, read through libmount. */
 static void mounts(void **state)
 {
-	static const char text[] =
-		"22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
-		"30 1 252:1 / /mnt/my\\040disk rw,relatime - ext4 /dev/vda1 rw\n"
-		"31 1 7:0 / /media/img ro,relatime - ext4 /dev/loop0 ro\n"
-		"garbage line\n";
+	struct fake *f = *state;
 	struct mount_hit hit;
 	dev_t devs[2] = { makedev(252, 0), makedev(252, 1) };
-	dev_t loop = makedev(7, 0), none = makedev(8, 0);
+	dev_t loop = makedev(7, 0), none = makedev(8, 0), dev;
 
-	(void)state;
-	assert_int_equal(mountinfo_find(text, devs, 2, &hit), 1);
+	assert_int_equal(mount_find(f->ctx, devs, 2, &hit), -ENOENT);
+	put(f, "proc/self/mountinfo",
+	    "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+	    "30 1 252:1 / /mnt/my\\040disk rw,relatime - ext4 /dev/vda1 rw,errors=remount-ro\n"
+	    "31 1 7:0 / /media/img ro,relatime - ext4 /dev/loop0 ro\n");
+	assert_int_equal(mount_find(f->ctx, devs, 2, &hit), 1);
 	assert_string_equal(hit.target, "/mnt/my disk");
 	assert_false(hit.read_only);
-	assert_int_equal(mountinfo_find(text, &loop, 1, &hit), 1);
+	assert_int_equal(mount_find(f->ctx, &loop, 1, &hit), 1);
 	assert_string_equal(hit.target, "/media/img");
 	assert_true(hit.read_only);
-	assert_int_equal(mountinfo_find(text, &none, 1, &hit), 0);
-	assert_int_equal(mountinfo_find("", &none, 1, &hit), 0);
+	assert_int_equal(mount_find(f->ctx, &none, 1, &hit), 0);
+	/* A real device number is its own block device; none is not. */
+	assert_int_equal(mount_block_device(f->ctx, makedev(252, 1), &dev), 0);
+	assert_true(dev == makedev(252, 1));
+	assert_int_equal(mount_block_device(f->ctx, makedev(0, 21), &dev), -ENODEV);
+	put(f, "proc/self/mountinfo", "");
+	assert_int_equal(mount_find(f->ctx, &loop, 1, &hit), 0);
 }
 
 int main(void)
@@ -251,7 +257,7 @@ int main(void)
 		cmocka_unit_test(zram_algorithm_lists),
 		cmocka_unit_test_setup_teardown(store_usage, setup, teardown),
 		cmocka_unit_test_setup_teardown(numbers, setup, teardown),
-		cmocka_unit_test(mounts),
+		cmocka_unit_test_setup_teardown(mounts, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("sysfs", tests, NULL, NULL);
