@@ -51,7 +51,7 @@ $(shell mkdir -p $(BUILD) && printf 'SANITIZE ?= %s\nWERROR ?= %s\nFAULT_INJECTI
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-LIB_PKGS := devmapper blkid mount libkmod zlib libcryptsetup
+LIB_PKGS := devmapper blkid mount libudev libkmod zlib libcryptsetup
 CMD_PKGS := smartcols
 TEST_PKGS := cmocka
 

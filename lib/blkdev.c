@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Block devices: kernel names, device nodes, ioctls, holders. */
+/*
+ * Block devices: kernel names, attributes, the holder graph and
+ * enumeration through libudev (the one file that talks to it); device
+ * nodes and ioctls.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,48 +15,93 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <libudev.h>
 
 #include "internal.h"
 
-static int last_component(const char *path, char *buf, size_t len)
+/* The context's libudev handle, made on first use: libudev reads sysfs
+ * itself, with or without udevd (an initramfs has none). */
+static struct udev *udev_of(struct rosnap_ctx *ctx)
 {
-	const char *slash = strrchr(path, '/');
-	const char *base = slash ? slash + 1 : path;
+	if (!ctx->udev)
+		ctx->udev = udev_new();
+	return ctx->udev;
+}
 
-	if (!*base || strlen(base) >= len)
+void blkdev_release(struct rosnap_ctx *ctx)
+{
+	if (ctx->udev)
+		ctx->udev = udev_unref(ctx->udev);
+}
+
+/* The block device of that kernel name, or NULL. */
+static struct udev_device *by_kname(struct rosnap_ctx *ctx, const char *kname)
+{
+	struct udev *u = udev_of(ctx);
+
+	if (!u || strchr(kname, '/') || kname[0] == '.' || !kname[0])
+		return NULL;
+	return udev_device_new_from_subsystem_sysname(u, "block", kname);
+}
+
+static int copy_name(const char *name, char *buf, size_t len)
+{
+	if (!name || strlen(name) >= len)
 		return -EINVAL;
-	snprintf(buf, len, "%s", base);
+	memcpy(buf, name, strlen(name) + 1);
 	return 0;
 }
 
 int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len)
 {
-	char p[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
+	struct udev *u = udev_of(ctx);
+	struct udev_device *d;
 	int r;
 
-	r = path_build(ctx, p, sizeof(p), "/sys/dev/block/%u:%u", major(dev),
-		       minor(dev));
-	if (r < 0)
-		return r;
-	n = readlink(p, target, sizeof(target) - 1);
-	if (n < 0)
-		return errno == ENOENT ? -ENODEV : -errno;
-	target[n] = '\0';
-	return last_component(target, kname, len);
+	if (!u)
+		return -ENOMEM;
+	d = udev_device_new_from_devnum(u, 'b', dev);
+	if (!d)
+		return -ENODEV;
+	r = copy_name(udev_device_get_sysname(d), kname, len);
+	udev_device_unref(d);
+	return r;
 }
 
 int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev)
 {
-	char buf[32];
-	int r;
+	struct udev_device *d;
 
 	if (strchr(kname, '/') || kname[0] == '.')
 		return -EINVAL;
-	r = path_read(ctx, buf, sizeof(buf), "/sys/class/block/%s/dev", kname);
-	if (r < 0)
-		return r == -ENOENT ? -ENODEV : r;
-	return devnum_parse(buf, dev);
+	d = by_kname(ctx, kname);
+	if (!d)
+		return -ENODEV;
+	*dev = udev_device_get_devnum(d);
+	udev_device_unref(d);
+	return major(*dev) || minor(*dev) ? 0 : -ENODEV;
+}
+
+int blkdev_attr(struct rosnap_ctx *ctx, const char *kname, const char *attr,
+		char *buf, size_t len)
+{
+	struct udev_device *d = by_kname(ctx, kname);
+	const char *v;
+	size_t n;
+	int r = -ENOENT;
+
+	if (!d)
+		return -ENODEV;
+	v = udev_device_get_sysattr_value(d, attr);
+	if (v) {
+		/* libudev strips the kernel's newline already. */
+		n = strlen(v);
+		r = n < len ? 0 : -ENAMETOOLONG;
+		if (r == 0)
+			memcpy(buf, v, n + 1);
+	}
+	udev_device_unref(d);
+	return r;
 }
 
 int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags)
@@ -132,20 +181,35 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
-/* The entries of kname's sysfs directory WHAT (holders, slaves): their
- * count, and the first in first. */
+/*
+ * kname's directory WHAT (holders, slaves), or NULL (errno set): libudev
+ * has no call for the holder graph, but it finds the device's directory.
+ */
+static DIR *links_dir(struct rosnap_ctx *ctx, const char *kname,
+		      const char *what)
+{
+	struct udev_device *ud = by_kname(ctx, kname);
+	char p[PATH_MAX];
+
+	if (!ud) {
+		errno = ENOENT;
+		return NULL;
+	}
+	snprintf(p, sizeof(p), "%s/%s", udev_device_get_syspath(ud), what);
+	udev_device_unref(ud);
+	return opendir(p);
+}
+
+/* The entries of kname's directory WHAT: their count, and the first in
+ * first. */
 static int sys_links(struct rosnap_ctx *ctx, const char *kname,
 		     const char *what, char *first, size_t len)
 {
-	char p[PATH_MAX];
 	struct dirent *de;
-	int count = 0, r;
+	int count = 0;
 	DIR *d;
 
-	r = path_build(ctx, p, sizeof(p), "/sys/class/block/%s/%s", kname, what);
-	if (r < 0)
-		return r;
-	d = opendir(p);
+	d = links_dir(ctx, kname, what);
 	if (!d)
 		return -errno;
 	if (first && len)
@@ -174,32 +238,75 @@ int blkdev_slave(struct rosnap_ctx *ctx, const char *kname, char *slave,
 	return r < 0 ? r : r == 1 ? 0 : -ENODEV;
 }
 
+static bool is_partition(struct udev_device *d)
+{
+	const char *t = udev_device_get_devtype(d);
+
+	return t && strcmp(t, "partition") == 0;
+}
+
 int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 		      size_t len)
 {
-	char p[PATH_MAX], target[PATH_MAX];
-	char *slash;
-	ssize_t n;
+	struct udev_device *d = by_kname(ctx, kname), *parent;
 	int r;
 
-	if (!path_exists(ctx, "/sys/class/block/%s/partition", kname)) {
-		if (strlen(kname) >= len)
-			return -EINVAL;
-		snprintf(disk, len, "%s", kname);
-		return 0;
+	if (!d)
+		return -ENODEV;
+	parent = is_partition(d) ?
+		 udev_device_get_parent_with_subsystem_devtype(d, "block", "disk") : d;
+	/* The parent belongs to d. */
+	r = parent ? copy_name(udev_device_get_sysname(parent), disk, len) : -ENODEV;
+	udev_device_unref(d);
+	return r;
+}
+
+/*
+ * Block devices whose kernel name matches the glob (parent: only the
+ * partitions of that disk, the disk itself left out): fn is called with
+ * each one's kernel name and number until it returns non-zero, which is
+ * returned.  0 when fn never stopped.
+ */
+int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
+		int (*fn)(const char *kname, dev_t dev, void *data), void *data)
+{
+	struct udev *u = udev_of(ctx);
+	struct udev_enumerate *e;
+	struct udev_list_entry *l;
+	struct udev_device *d, *p = NULL;
+	int r = 0;
+
+	if (!u)
+		return -ENOMEM;
+	if (parent) {
+		p = by_kname(ctx, parent);
+		if (!p)
+			return -ENODEV;
 	}
-	r = path_build(ctx, p, sizeof(p), "/sys/class/block/%s", kname);
-	if (r < 0)
-		return r;
-	n = readlink(p, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	return last_component(target, disk, len);
+	e = udev_enumerate_new(u);
+	if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 ||
+	    (glob && udev_enumerate_add_match_sysname(e, glob) < 0) ||
+	    (p && udev_enumerate_add_match_parent(e, p) < 0) ||
+	    udev_enumerate_scan_devices(e) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
+		d = udev_device_new_from_syspath(u, udev_list_entry_get_name(l));
+		if (!d)
+			continue;   /* gone meanwhile */
+		if (!p || is_partition(d))
+			r = fn(udev_device_get_sysname(d), udev_device_get_devnum(d),
+			       data);
+		udev_device_unref(d);
+		if (r)
+			break;
+	}
+out:
+	udev_enumerate_unref(e);
+	if (p)
+		udev_device_unref(p);
+	return r;
 }
 
 static int stack_add(struct rosnap_ctx *ctx, const char *kname,
@@ -224,7 +331,7 @@ static int stack_add_backing(struct rosnap_ctx *ctx, const char *kname,
 static int stack_add(struct rosnap_ctx *ctx, const char *kname,
 		     char names[][32], int n, int max, int depth)
 {
-	char p[PATH_MAX], disk[32];
+	char disk[32];
 	struct dirent *de;
 	int i;
 	DIR *d;
@@ -240,9 +347,7 @@ static int stack_add(struct rosnap_ctx *ctx, const char *kname,
 		n = stack_add(ctx, disk, names, n, max, depth + 1);
 	if (strncmp(kname, "loop", 4) == 0)
 		n = stack_add_backing(ctx, kname, names, n, max, depth);
-	if (path_build(ctx, p, sizeof(p), "/sys/class/block/%s/slaves", kname) < 0)
-		return n;
-	d = opendir(p);
+	d = links_dir(ctx, kname, "slaves");
 	if (!d)
 		return n;
 	while ((de = readdir(d)))

@@ -40,6 +40,7 @@ _public_ struct rosnap_ctx *rosnap_unref(struct rosnap_ctx *ctx)
 		return NULL;
 	if (ctx->kmod)
 		kmod_unref(ctx->kmod);
+	blkdev_release(ctx);
 	if (ctx->lock_fd >= 0)
 		close(ctx->lock_fd);
 	free(ctx);

@@ -33,6 +33,7 @@
 #define RUN_DIR "/run/rosnap"
 
 struct kmod_ctx;
+struct udev;
 
 struct rosnap_ctx {
 	int refcount;
@@ -42,6 +43,7 @@ struct rosnap_ctx {
 	/* Prefix for /sys, /proc and /dev paths: "" except in unit tests. */
 	char root[PATH_MAX];
 	struct kmod_ctx *kmod;
+	struct udev *udev;        /* blkdev.c's, made on first use */
 	int lock_fd;
 	int lock_depth;
 	sigset_t saved_sigmask;   /* while the lock is held, signals wait */
@@ -250,6 +252,18 @@ unsigned snapshot_features(struct rosnap_ctx *ctx);
 /* blkdev.c: block device nodes and ioctls */
 int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len);
 int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev);
+/* The attribute ATTR of block device kname ("loop/backing_file"), one
+ * line without its newline; -ENODEV: no such device, -ENOENT: no such
+ * attribute. */
+int blkdev_attr(struct rosnap_ctx *ctx, const char *kname, const char *attr,
+		char *buf, size_t len);
+/* Every block device whose kernel name matches glob (NULL: any), or only
+ * the partitions of disk parent: fn(kname, dev, data) until it returns
+ * non-zero, which is returned; 0 if it never did. */
+int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
+		int (*fn)(const char *kname, dev_t dev, void *data), void *data);
+/* The context's libudev handle freed (rosnap_unref). */
+void blkdev_release(struct rosnap_ctx *ctx);
 /* Open /dev/KNAME after checking it is the expected device. */
 int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags);
 int blkdev_get_ro(int fd, bool *ro);

@@ -101,10 +101,7 @@ out:
 int loop_backing_file(struct rosnap_ctx *ctx, const char *kname, char *buf,
 		      size_t len)
 {
-	int r = path_read(ctx, buf, len, "/sys/class/block/%s/loop/backing_file",
-			  kname);
-
-	return r < 0 ? r : 0;
+	return blkdev_attr(ctx, kname, "loop/backing_file", buf, len);
 }
 
 int loop_backing_id(struct rosnap_ctx *ctx, const char *kname, dev_t *dev,
@@ -133,8 +130,9 @@ int loop_wait_detached(struct rosnap_ctx *ctx, const char *kname)
 
 	/* Autoclear runs when the last opener closes; give it a moment. */
 	for (i = 0; i < 250; i++) {
-		if (!path_exists(ctx, "/sys/class/block/%s/loop/backing_file",
-				 kname))
+		char file[PATH_MAX];
+
+		if (loop_backing_file(ctx, kname, file, sizeof(file)) < 0)
 			return 0;
 		nanosleep(&ts, NULL);
 	}

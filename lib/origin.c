@@ -208,36 +208,37 @@ const char *origin_differs(const struct origin *o, const struct origin_id *id,
 	return NULL;
 }
 
+struct loop_search {
+	struct rosnap_ctx *ctx;
+	const struct stat *img;
+	char *loopname;
+	size_t len;
+};
+
+static int is_loop_of(const char *kname, dev_t dev, void *data)
+{
+	struct loop_search *s = data;
+	char backing[PATH_MAX];
+	struct stat st;
+
+	(void)dev;
+	if (loop_backing_file(s->ctx, kname, backing, sizeof(backing)) < 0)
+		return 0;
+	/* The kernel appends " (deleted)" to vanished files. */
+	if (stat(backing, &st) < 0 || st.st_dev != s->img->st_dev ||
+	    st.st_ino != s->img->st_ino || strlen(kname) >= s->len)
+		return 0;
+	memcpy(s->loopname, kname, strlen(kname) + 1);
+	return 1;
+}
+
 /* Is the image file already behind some loop device? */
 int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
 			 char *loopname, size_t len)
 {
-	char p[PATH_MAX], backing[PATH_MAX];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int found = 0;
+	struct loop_search s = { ctx, img, loopname, len };
 
-	if (path_build(ctx, p, sizeof(p), "/sys/class/block") < 0)
-		return 0;
-	d = opendir(p);
-	if (!d)
-		return 0;
-	while (!found && (de = readdir(d))) {
-		if (strncmp(de->d_name, "loop", 4) != 0)
-			continue;
-		if (loop_backing_file(ctx, de->d_name, backing,
-				      sizeof(backing)) < 0)
-			continue;
-		/* The kernel appends " (deleted)" to vanished files. */
-		if (stat(backing, &st) == 0 && st.st_dev == img->st_dev &&
-		    st.st_ino == img->st_ino && strlen(de->d_name) < len) {
-			memcpy(loopname, de->d_name, strlen(de->d_name) + 1);
-			found = 1;
-		}
-	}
-	closedir(d);
-	return found;
+	return blkdev_each(ctx, "loop*", NULL, is_loop_of, &s) == 1;
 }
 
 static int open_image(struct rosnap_ctx *ctx, const char *spec,
@@ -291,31 +292,31 @@ static int open_image(struct rosnap_ctx *ctx, const char *spec,
 	return 0;
 }
 
+struct dev_list {
+	dev_t *devs;
+	unsigned n, max;
+};
+
+static int add_dev(const char *kname, dev_t dev, void *data)
+{
+	struct dev_list *l = data;
+
+	(void)kname;
+	if (l->n == l->max)
+		return 1;
+	l->devs[l->n++] = dev;
+	return 0;
+}
+
 /* The device and its partitions, for the mount check. */
 static unsigned device_and_parts(struct rosnap_ctx *ctx, const struct origin *o,
 				 dev_t *devs, unsigned max)
 {
-	char p[PATH_MAX];
-	struct dirent *de;
-	unsigned n = 0;
-	dev_t dev;
-	DIR *d;
+	struct dev_list l = { devs, 1, max };
 
-	devs[n++] = o->devnum;
-	if (path_build(ctx, p, sizeof(p), "/sys/class/block/%s", o->kname) < 0)
-		return n;
-	d = opendir(p);
-	if (!d)
-		return n;
-	while (n < max && (de = readdir(d))) {
-		if (strncmp(de->d_name, o->kname, strlen(o->kname)) != 0 ||
-		    !path_exists(ctx, "/sys/class/block/%s/partition", de->d_name))
-			continue;
-		if (blkdev_devnum(ctx, de->d_name, &dev) == 0)
-			devs[n++] = dev;
-	}
-	closedir(d);
-	return n;
+	devs[0] = o->devnum;
+	blkdev_each(ctx, NULL, o->kname, add_dev, &l);
+	return l.n;
 }
 
 static int check_free(struct rosnap_ctx *ctx, const char *spec,
@@ -342,8 +343,7 @@ static int check_free(struct rosnap_ctx *ctx, const char *spec,
 	}
 	r = blkdev_holders(ctx, o->kname, holder, sizeof(holder));
 	if (r > 0) {
-		path_read(ctx, hname, sizeof(hname), "/sys/class/block/%s/dm/name",
-			  holder);
+		blkdev_attr(ctx, holder, "dm/name", hname, sizeof(hname));
 		log_err(ctx, "%s is in use by %s%s%s%s; remove that first", spec,
 			holder, hname[0] ? " (" : "", hname,
 			hname[0] ? ")" : "");

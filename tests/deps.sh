@@ -13,7 +13,8 @@ set -eu
 # What "make deb" needs besides (debian/control's Build-Depends).
 DEB_PKGS="debhelper dpkg-dev fakeroot lintian"
 BUILD_PKGS="gcc make pkg-config libc6-dev libdevmapper-dev libblkid-dev
-	libkmod-dev libsmartcols-dev libmount-dev libcmocka-dev zlib1g-dev libcryptsetup-dev"
+	libkmod-dev libsmartcols-dev libmount-dev libudev-dev libcmocka-dev zlib1g-dev
+	libcryptsetup-dev"
 TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	dosfstools dmsetup fdisk util-linux debootstrap cppcheck clang-tidy
 	valgrind libc6-dbg binutils bash-completion btrfs-progs $DEB_PKGS"
