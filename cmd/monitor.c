@@ -4,11 +4,15 @@
  *                [--exec PROGRAM] [--wall] [--grow-by SIZE --grow-max SIZE]
  *                [--interval SECONDS] [--config FILE]
  *
- * Watches rosnap devices in the foreground (for systemd).  The kernel
- * raises a device-mapper event when a snapshot is invalidated or its
- * table changes: a child process per device waits for those.  Usage grows with
- * no event (overflow included), so the store's use is also read every
- * --interval seconds; a level is reported once per crossing.
+ * Watches rosnap devices in the foreground (for systemd).  udev's events
+ * say when a rosnap device comes or goes; the kernel raises a
+ * device-mapper event when a snapshot is invalidated or its table
+ * changes: a child process per device waits for those.  Usage grows with
+ * no event (overflow included), so while there are devices to watch their
+ * stores are also read every --interval seconds; with none, the monitor
+ * sleeps until udev says one came (without udevd, as in an initramfs, it
+ * looks every --interval seconds).  A level is reported once per
+ * crossing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +67,14 @@ static bool once;  /* --once: one round, no event waiters */
 static const char *metrics;  /* --metrics FILE, or NULL */
 static int metrics_error;    /* the last error writing it, reported once */
 static pid_t monitor_pid;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Wake the main loop (async-signal-safe); a full pipe wakes it anyway. */
 static void wake(void)
@@ -433,10 +445,12 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	bool exit_now = false;
 	struct rosnap_monitor_settings o = { 0 };
 	bool have[7] = { false };
+	struct rosnap_watch *events = NULL;
 	struct sigaction sa;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	char *end, buf[64];
-	int c, r;
+	int64_t deadline;
+	int c, r, timeout;
 
 	while ((c = getopt_long(argc, argv, "w:c:m:e:Wg:G:i:f:" COMMON_SHORTOPTS,
 				longopts, NULL)) != -1) {
@@ -552,16 +566,36 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	       optind < argc ? argv[optind] : "", set.warn_percent,
 	       set.critical_percent, set.grow_by ? ", growing the store" : "");
 	monitor_pid = getpid();
-	pfd.fd = wake_pipe[0];
-	pfd.events = POLLIN;
+	/* Listening before the first round: no device can slip between. */
+	if (!once && rosnap_watch_new(ctx, &events) < 0)
+		events = NULL;
+	pfd[0].fd = wake_pipe[0];
+	pfd[0].events = POLLIN;
+	pfd[1].fd = events ? rosnap_watch_get_fd(events) : -1;
+	pfd[1].events = POLLIN;
 	while (!stopping) {
 		round_once(ctx, argv + optind);
 		if (once)
 			break;
-		if (poll(&pfd, 1, (int)interval * 1000) > 0)
-			while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
-				;
+		/* Nothing to read until udev tells of a device. */
+		deadline = events && nwatched == 0 ? -1 :
+			   now_ms() + (int64_t)interval * 1000;
+		for (;;) {
+			timeout = deadline < 0 ? -1 :
+				  (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+			if (poll(pfd, 2, timeout) <= 0)
+				break;
+			if (pfd[0].revents) {
+				while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+					;
+				break;
+			}
+			/* Others' devices: sleep on, until the deadline. */
+			if (rosnap_watch_read(events) > 0)
+				break;
+		}
 	}
+	rosnap_watch_unref(events);
 	for (c = 0; c < nwatched; c++)
 		if (watched[c].waiter)
 			kill(watched[c].waiter, SIGKILL);

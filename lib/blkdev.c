@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Block devices: kernel names, attributes, the holder graph and
- * enumeration through libudev (the one file that talks to it); device
+ * enumeration through libudev (watch.c listens to its events); device
  * nodes and ioctls.
  */
 #include <dirent.h>
@@ -21,7 +21,7 @@
 
 /* The context's libudev handle, made on first use: libudev reads sysfs
  * itself, with or without udevd (an initramfs has none). */
-static struct udev *udev_of(struct rosnap_ctx *ctx)
+struct udev *blkdev_udev(struct rosnap_ctx *ctx)
 {
 	if (!ctx->udev)
 		ctx->udev = udev_new();
@@ -37,7 +37,7 @@ void blkdev_release(struct rosnap_ctx *ctx)
 /* The block device of that kernel name, or NULL. */
 static struct udev_device *by_kname(struct rosnap_ctx *ctx, const char *kname)
 {
-	struct udev *u = udev_of(ctx);
+	struct udev *u = blkdev_udev(ctx);
 
 	if (!u || strchr(kname, '/') || kname[0] == '.' || !kname[0])
 		return NULL;
@@ -54,7 +54,7 @@ static int copy_name(const char *name, char *buf, size_t len)
 
 int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len)
 {
-	struct udev *u = udev_of(ctx);
+	struct udev *u = blkdev_udev(ctx);
 	struct udev_device *d;
 	int r;
 
@@ -270,7 +270,7 @@ int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
 		int (*fn)(const char *kname, dev_t dev, void *data), void *data)
 {
-	struct udev *u = udev_of(ctx);
+	struct udev *u = blkdev_udev(ctx);
 	struct udev_enumerate *e;
 	struct udev_list_entry *l;
 	struct udev_device *d, *p = NULL;

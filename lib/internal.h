@@ -262,7 +262,9 @@ int blkdev_attr(struct rosnap_ctx *ctx, const char *kname, const char *attr,
  * non-zero, which is returned; 0 if it never did. */
 int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
 		int (*fn)(const char *kname, dev_t dev, void *data), void *data);
-/* The context's libudev handle freed (rosnap_unref). */
+/* The context's libudev handle (made on first use; NULL: no memory), and
+ * freed (rosnap_unref). */
+struct udev *blkdev_udev(struct rosnap_ctx *ctx);
 void blkdev_release(struct rosnap_ctx *ctx);
 /* Open /dev/KNAME after checking it is the expected device. */
 int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags);

@@ -352,6 +352,20 @@ int rosnap_grow(struct rosnap_ctx *ctx, const char *name, uint64_t bytes);
  */
 int rosnap_wait_event(struct rosnap_ctx *ctx, const char *name,
 		      uint32_t *event_nr);
+/*
+ * Devices coming and going, from udev's events (after its rules ran), for
+ * a loop that would otherwise list every device now and then:
+ * rosnap_watch_get_fd() becomes readable on an event, and
+ * rosnap_watch_read() takes the pending ones and returns 1 if any was a
+ * rosnap device's (added, changed, removed), else 0.  rosnap_watch_new()
+ * returns -ENOTSUP where udevd does not run (an initramfs): no event
+ * would come.
+ */
+struct rosnap_watch;
+int rosnap_watch_new(struct rosnap_ctx *ctx, struct rosnap_watch **watch);
+int rosnap_watch_get_fd(const struct rosnap_watch *watch);
+int rosnap_watch_read(struct rosnap_watch *watch);
+struct rosnap_watch *rosnap_watch_unref(struct rosnap_watch *watch);
 /* MemAvailable: memory the kernel can give without swapping, bytes. */
 int rosnap_mem_available(struct rosnap_ctx *ctx, uint64_t *bytes);
 

@@ -1,0 +1,43 @@
+#!/bin/sh
+# The monitor learns from udev's events that a rosnap device came or
+# went: with an interval of an hour, a device made after it started is
+# in its metrics, and one removed is reported gone, within a minute.
+# Other devices' events (a loop device) do not concern it.  (Without
+# udevd, as in the plain mode and an initramfs, it looks every
+# --interval seconds: the other monitor tests.)
+# modes: udev
+. /tests/lib.sh
+on_exit 'kill ${mon:-} 2>/dev/null; losetup -D; remove_all'
+
+wipe /dev/vdc
+f=/tmp/ev.prom
+rosnap monitor --interval 3600 --metrics $f 2>/tmp/mon.log &
+mon=$!
+wait_line /tmp/mon.log "watching every rosnap device" "start"
+n=0
+until [ -e $f ]; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "no first round: $(cat /tmp/mon.log)"
+	sleep 0.2
+done
+
+step "another device's events: no round"
+before=$(stat -c %i $f)
+modprobe loop
+truncate -s 16M /tmp/loop.img
+loop=$(losetup -f --show /tmp/loop.img) || fail "losetup"
+udevadm settle
+losetup -d "$loop"
+udevadm settle
+assert_eq "$(stat -c %i $f)" "$before" "the metrics after a loop device's events"
+
+step "a device made after the monitor started"
+rosnap create /dev/vdc --name ev --ram 16M >/dev/null || fail "create"
+wait_line $f 'rosnap_cow_capacity_bytes{name="ev"}' "device ev in the metrics"
+
+step "and removed"
+rosnap remove ev || fail "remove"
+wait_line /tmp/mon.log "ev is gone" "report"
+kill $mon
+wait $mon || fail "the monitor exited $? on SIGTERM"
+mon=
