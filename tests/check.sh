@@ -9,7 +9,7 @@
 #   briefly (build-fuzz, clang); the VM harness's self-test; the integration
 #   tests in VMs with the sanitized build (no udev, as in an initramfs) and
 #   with the release build under systemd-udevd (a sample: "make udev-all"
-#   runs every test that can); the boot tests (whole
+#   runs every test that can); make deb; the boot tests (whole
 #   Debian systems, the release build).
 # Ends with "N passed, N failed[, N skipped]"; exits non-zero on a failure.
 set -u
@@ -96,7 +96,19 @@ system_checks() {
 	echo $((n + per * calls))
 }
 
-section "boot tests: whole Debian systems"
+section "the Debian packages: make deb (dpkg-buildpackage, lintian)"
+deb_runner() {
+	if make -s deb >"$log" 2>&1; then
+		echo "ok deb: dpkg-buildpackage builds rosnap, librosnap1 and librosnap-dev; lintian --pedantic finds nothing" |
+			tee -a "$results"
+	else
+		tail -n 40 "$log"
+		echo "not ok deb: make deb failed (above)" | tee -a "$results"
+	fi
+}
+stage deb 1 "$results" deb_runner
+
+section "boot tests: whole Debian systems (one installs the packages above)"
 stage system "$(system_checks)" "$results" \
 	tests/system/run --build build --results "$results"
 

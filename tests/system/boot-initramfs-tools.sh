@@ -1,13 +1,16 @@
 # The root filesystem protected by the initramfs made by initramfs-tools
-# (Debian's update-initramfs), rosnap installed with make install and
-# enabled as the README says: enable=yes in /etc/rosnap/boot.conf before
-# update-initramfs.  Boots name "rosnap" on the command line all the same
-# (but the last), and rosnap=off overrides boot.conf.
+# (Debian's update-initramfs), rosnap installed from its Debian packages
+# (make deb) with dpkg -i into a system whose initramfs was made before:
+# the packages' trigger makes it again.  Enabled as the README says:
+# enable=yes in /etc/rosnap/boot.conf, written before.  Boots name
+# "rosnap" on the command line all the same (but one), rosnap=off
+# overrides boot.conf, and the last two boots purge the packages and
+# boot without them.
 # key=: the store of rosnap.store= below is encrypted with LUKS2, its key
 # file in the initramfs.
 key_conf=/etc/rosnap/root.key
 printf 'enable=yes\nkey=%s\n' "$key_conf" >"$work/enable.conf"
-image initramfs-tools "$work/enable.conf" || return 0
+image --deb initramfs-tools "$work/enable.conf" || return 0
 pristine=$(image_sum)
 
 boot protected rosnap
@@ -46,9 +49,6 @@ boot store-reset rosnap rosnap.store=/dev/vdc rosnap.reset
 check "rosnap.reset drops the kept changes" step_ok
 check "the disk image is unchanged by the reset" test "$(image_sum)" = "$before"
 
-boot off rosnap=off
-check "rosnap=off: the disk itself, writable, though boot.conf says enable=yes" step_ok
-
 boot merge-root rosnap
 check "a live merge of /" step_ok
 boot merged rosnap
@@ -62,11 +62,20 @@ boot journal-recovered rosnap rosnap.journal=/dev/vdc
 check "the next boot's initramfs finishes the merge" step_ok
 check "... and says so" console_says "finished the merge from /dev/vdc"
 
-# boot.conf's enable=yes, in the initramfs since the image's
-# update-initramfs: no "rosnap" on this command line.  It blacklists
+# boot.conf's enable=yes, in the initramfs since the packages' trigger
+# made it: no "rosnap" on this command line.  It blacklists
 # zram: brd, the fallback, serves.
 boot enabled module_blacklist=zram
 check "enable=yes in boot.conf protects a boot with no rosnap on the command line, on brd without zram" \
 	step_ok
 check "... the console says why brd" \
 	console_says "rosnap: using brd instead of zram for .*cannot load kernel module zram"
+
+# Last: the packages purged from the disk itself (rosnap=off), then a boot
+# that asks for rosnap, on a system that no longer has it.
+boot purge rosnap=off
+check "rosnap=off: the disk itself, writable (boot.conf says enable=yes); dpkg --purge leaves no file of the packages, and their trigger takes rosnap out of the initramfs" \
+	step_ok
+check "... the initramfs it made, read from the disk for the next boot" initrd_from_disk
+boot purged rosnap
+check "after the purge, a boot with \"rosnap\" on its command line is the disk itself, writable" step_ok

@@ -3,7 +3,7 @@
 # and protected.
 . /usr/local/lib/rosnap-test/lib.sh
 echo "merged" >/etc/rosnap-merged
-rm -f /etc/rosnap-off /etc/rosnap-fallback-rw
+rm -f /etc/rosnap-fallback-rw
 sync
 rosnap merge rosnap-root || fail "merge of /"
 assert_eq "$(json_value rosnap-root state)" active "state after the merge"

@@ -4,4 +4,4 @@
 . /usr/local/lib/rosnap-test/lib.sh
 assert_eq "$(cat /etc/rosnap-merged)" merged "merged file"
 [ ! -e /etc/rosnap-after ] || fail "a write after the merge reached the disk"
-[ ! -e /etc/rosnap-off ] || fail "a file removed before the merge is back"
+[ ! -e /etc/rosnap-fallback-rw ] || fail "a file removed before the merge is back"
