@@ -10,8 +10,8 @@
  * changes: a child process per device waits for those.  Usage grows with
  * no event (overflow included), so while there are devices to watch their
  * stores are also read every --interval seconds; with none, the monitor
- * sleeps until udev says one came (without udevd, as in an initramfs, it
- * looks every --interval seconds).  A level is reported once per
+ * sleeps until udev says one came, looking every 5 minutes all the same
+ * (without udevd, as in an initramfs, every --interval seconds).  A level is reported once per
  * crossing.
  */
 #include <errno.h>
@@ -39,6 +39,8 @@ static const char *level_name(int level)
 }
 
 #define MAX_WATCHED 64
+/* With no device to watch, a look every 5 minutes: for an event lost. */
+#define IDLE_SECONDS 300
 
 /* Why the monitor does not grow a store: each reported when it begins. */
 enum no_growth {
@@ -88,6 +90,12 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+	wake();
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
 	wake();
 }
 
@@ -389,7 +397,8 @@ static void write_metrics(struct rosnap_device **devs, int n, char **names,
 	metrics_error = r;
 }
 
-static void round_once(struct rosnap_ctx *ctx, char **names)
+/* One look at every device; false when the devices could not be listed. */
+static bool round_once(struct rosnap_ctx *ctx, char **names)
 {
 	struct rosnap_device **devs = NULL;
 	uint64_t avail = 0;
@@ -410,6 +419,11 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 	rosnap_list_free(devs);
 	/* A root's merge may end in any command's repair: its login notice. */
 	notice_update(ctx);
+	/* A list that failed says nothing of what is gone. */
+	if (n < 0) {
+		reap(WNOHANG);
+		return false;
+	}
 	/* Removed (or renamed) under us: forget it, without fuss. */
 	for (i = 0; i < nwatched; i++) {
 		if (watched[i].seen)
@@ -420,6 +434,7 @@ static void round_once(struct rosnap_ctx *ctx, char **names)
 		watched[i--] = watched[--nwatched];
 	}
 	reap(WNOHANG);
+	return true;
 }
 
 int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
@@ -449,8 +464,9 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	struct sigaction sa;
 	struct pollfd pfd[2];
 	char *end, buf[64];
-	int64_t deadline;
-	int c, r, timeout;
+	int64_t deadline, left;
+	bool listed;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "w:c:m:e:Wg:G:i:f:" COMMON_SHORTOPTS,
 				longopts, NULL)) != -1) {
@@ -560,6 +576,11 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A child that ended (a waiter, a hook) is reaped by the next round,
+	 * not left a zombie through a long sleep. */
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	report(LOG_INFO, "watching%s%s: warn at %u%%, critical at %u%%%s",
 	       optind < argc ? " " : " every rosnap device",
@@ -574,16 +595,16 @@ int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])
 	pfd[1].fd = events ? rosnap_watch_get_fd(events) : -1;
 	pfd[1].events = POLLIN;
 	while (!stopping) {
-		round_once(ctx, argv + optind);
+		listed = round_once(ctx, argv + optind);
 		if (once)
 			break;
-		/* Nothing to read until udev tells of a device. */
-		deadline = events && nwatched == 0 ? -1 :
-			   now_ms() + (int64_t)interval * 1000;
+		/* Nothing to read until udev tells of a device; a look now and
+		 * then all the same, should an event have been lost. */
+		deadline = now_ms() + 1000 * (int64_t)(events && listed && nwatched == 0 ?
+						       IDLE_SECONDS : interval);
 		for (;;) {
-			timeout = deadline < 0 ? -1 :
-				  (int)(deadline > now_ms() ? deadline - now_ms() : 0);
-			if (poll(pfd, 2, timeout) <= 0)
+			left = deadline - now_ms();
+			if (poll(pfd, 2, left > 0 ? (int)left : 0) <= 0)
 				break;
 			if (pfd[0].revents) {
 				while (read(wake_pipe[0], buf, sizeof(buf)) > 0)

@@ -109,7 +109,18 @@ void log_release(struct rosnap_ctx *ctx)
 int fault_inject(struct rosnap_ctx *ctx, const char *point)
 {
 	const char *want = getenv("ROSNAP_TEST_FAIL_AT");
+	const char *file = getenv("ROSNAP_TEST_FAIL_AT_FILE");
+	char buf[64] = "";
+	FILE *f;
 
+	/* For a long-running process: the point named in a file, while the
+	 * file is there. */
+	if (file && (f = fopen(file, "re"))) {
+		if (fgets(buf, sizeof(buf), f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+		want = buf;
+	}
 	if (!want || strcmp(want, point) != 0)
 		return 0;
 	log_err(ctx, "injected failure at \"%s\" (ROSNAP_TEST_FAIL_AT)", point);

@@ -73,7 +73,8 @@ void log_release(struct rosnap_ctx *ctx);
 int ctx_set_root(struct rosnap_ctx *ctx, const char *root);
 /*
  * Test builds only (make FAULT_INJECTION=1): fail with -EIO at the point
- * named by $ROSNAP_TEST_FAIL_AT, so tests can prove every rollback path.
+ * named by $ROSNAP_TEST_FAIL_AT (or, while it exists, in the file named
+ * by $ROSNAP_TEST_FAIL_AT_FILE), so tests can prove every rollback path.
  */
 #ifdef ROSNAP_FAULT_INJECTION
 int fault_inject(struct rosnap_ctx *ctx, const char *point);
@@ -257,9 +258,13 @@ int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev);
  * attribute. */
 int blkdev_attr(struct rosnap_ctx *ctx, const char *kname, const char *attr,
 		char *buf, size_t len);
+/* Write VALUE to that attribute ("disksize"): 0 or the write's -errno. */
+int blkdev_set_attr(struct rosnap_ctx *ctx, const char *kname,
+		    const char *attr, const char *value);
 /* Every block device whose kernel name matches glob (NULL: any), or only
  * the partitions of disk parent: fn(kname, dev, data) until it returns
- * non-zero, which is returned; 0 if it never did. */
+ * non-zero, which is returned; 0 if it never did; -errno if the devices
+ * could not be listed. */
 int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
 		int (*fn)(const char *kname, dev_t dev, void *data), void *data);
 /* The context's libudev handle (made on first use; NULL: no memory), and

@@ -81,6 +81,36 @@ grep -q 'injected failure at "list"' /tmp/mon.log || fail "the list did not fail
 assert_eq "$(stat -c %i "$f")" "$before" "the file's inode after a failed round"
 cmp -s "$f" /tmp/before.prom || fail "a failed round changed the metrics: $(cat "$f")"
 
+step "a running monitor's failed round forgets no device"
+# Before: every device was reported gone, its event waiter killed, and
+# with udev's events and nothing left to watch the monitor slept on.
+rm -f /tmp/fail-at
+ROSNAP_TEST_FAIL_AT_FILE=/tmp/fail-at rosnap monitor --interval 1 --metrics "$f" ma \
+	2>/tmp/mon.log &
+mon=$!
+wait_line /tmp/mon.log "watching ma" "start"
+n=0
+until grep -q 'name="ma"' "$f" 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "no round of the monitor: $(cat /tmp/mon.log)"
+	sleep 0.2
+done
+echo list >/tmp/fail-at
+wait_line /tmp/mon.log 'injected failure at "list"' "failed round"
+rm /tmp/fail-at
+before=$(stat -c %i "$f")
+n=0
+while [ "$(stat -c %i "$f")" = "$before" ]; do
+	n=$((n + 1))
+	[ $n -lt 300 ] || fail "no round after the failed one: $(cat /tmp/mon.log)"
+	sleep 0.2
+done
+cat /tmp/mon.log
+! grep -q "ma is gone" /tmp/mon.log || fail "a failed round reported ma gone"
+kill $mon
+wait $mon
+mon=
+
 step "replaced whole, never rewritten in place; gone when the monitor stops"
 # A reader holding the old file keeps it whole: a new inode each round.
 before=$(stat -c %i "$f")
