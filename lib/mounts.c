@@ -36,21 +36,23 @@ static int read_table(struct rosnap_ctx *ctx, struct libmnt_table **out)
 }
 
 /*
- * Whether fs is a mount of the block device dev: by its device number, or
- * (btrfs gives its mounts a number of its own) by its source device.
+ * The block device a mount is of: its device number, or (btrfs gives its
+ * mounts a number of its own) its source's, when that is a device node.
+ * Only nodes under /dev are looked at: a FUSE or network source could
+ * hang the stat, or set off an automount.  0 when there is none.
  */
-static bool mounts_dev(struct libmnt_fs *fs, dev_t dev)
+static dev_t fs_block_device(struct libmnt_fs *fs)
 {
 	const char *src;
 	struct stat st;
 
-	if (mnt_fs_get_devno(fs) == dev)
-		return true;
 	if (major(mnt_fs_get_devno(fs)) != 0)
-		return false;
+		return mnt_fs_get_devno(fs);
 	src = mnt_fs_get_srcpath(fs);
-	return src && src[0] == '/' && stat(src, &st) == 0 &&
-	       S_ISBLK(st.st_mode) && st.st_rdev == dev;
+	if (!src || strncmp(src, "/dev/", 5) != 0 || stat(src, &st) < 0 ||
+	    !S_ISBLK(st.st_mode))
+		return 0;
+	return st.st_rdev;
 }
 
 int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
@@ -71,8 +73,10 @@ int mount_find(struct rosnap_ctx *ctx, const dev_t *devs, unsigned n,
 		return -ENOMEM;
 	}
 	while (!found && mnt_table_next_fs(tb, it, &fs) == 0) {
-		for (i = 0; i < n; i++) {
-			if (!mounts_dev(fs, devs[i]) || !mnt_fs_get_target(fs))
+		dev_t dev = mnt_fs_get_target(fs) ? fs_block_device(fs) : 0;
+
+		for (i = 0; dev && i < n; i++) {
+			if (dev != devs[i])
 				continue;
 			snprintf(hit->target, sizeof(hit->target), "%s",
 				 mnt_fs_get_target(fs));
@@ -92,7 +96,6 @@ int mount_block_device(struct rosnap_ctx *ctx, dev_t st_dev, dev_t *dev)
 {
 	struct libmnt_table *tb;
 	struct libmnt_fs *fs;
-	struct stat st;
 	int r = -ENODEV;
 
 	if (major(st_dev) != 0) {
@@ -103,10 +106,9 @@ int mount_block_device(struct rosnap_ctx *ctx, dev_t st_dev, dev_t *dev)
 	if (read_table(ctx, &tb) < 0)
 		return -ENODEV;
 	fs = mnt_table_find_devno(tb, st_dev, MNT_ITER_FORWARD);
-	if (fs && mnt_fs_get_srcpath(fs) && stat(mnt_fs_get_srcpath(fs), &st) == 0 &&
-	    S_ISBLK(st.st_mode)) {
-		*dev = st.st_rdev;
-		r = 0;
+	if (fs) {
+		*dev = fs_block_device(fs);
+		r = *dev ? 0 : -ENODEV;
 	}
 	mnt_unref_table(tb);
 	return r;
