@@ -34,21 +34,38 @@ void blkdev_release(struct rosnap_ctx *ctx)
 		ctx->udev = udev_unref(ctx->udev);
 }
 
-/* The block device of that kernel name, or NULL. */
+/*
+ * Kernel names are sysfs's: "cciss!c0d0" for /dev/cciss/c0d0 (libudev's
+ * sysname has the '/').  The block device of that name, or NULL with
+ * errno set.
+ */
 static struct udev_device *by_kname(struct rosnap_ctx *ctx, const char *kname)
 {
 	struct udev *u = blkdev_udev(ctx);
 
-	if (!u || strchr(kname, '/') || kname[0] == '.' || !kname[0])
+	if (!u) {
+		errno = ENOMEM;
 		return NULL;
+	}
+	if (!kname[0] || strchr(kname, '/') || strcmp(kname, ".") == 0 ||
+	    strcmp(kname, "..") == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
 	return udev_device_new_from_subsystem_sysname(u, "block", kname);
 }
 
-static int copy_name(const char *name, char *buf, size_t len)
+/* A device's kernel name, in sysfs's form. */
+static int copy_name(struct udev_device *d, char *buf, size_t len)
 {
+	const char *name = udev_device_get_sysname(d);
+	char *p;
+
 	if (!name || strlen(name) >= len)
 		return -EINVAL;
 	memcpy(buf, name, strlen(name) + 1);
+	for (p = buf; (p = strchr(p, '/')); p++)
+		*p = '!';
 	return 0;
 }
 
@@ -63,7 +80,7 @@ int blkdev_kname(struct rosnap_ctx *ctx, dev_t dev, char *kname, size_t len)
 	d = udev_device_new_from_devnum(u, 'b', dev);
 	if (!d)
 		return -ENODEV;
-	r = copy_name(udev_device_get_sysname(d), kname, len);
+	r = copy_name(d, kname, len);
 	udev_device_unref(d);
 	return r;
 }
@@ -76,7 +93,7 @@ int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev)
 		return -EINVAL;
 	d = by_kname(ctx, kname);
 	if (!d)
-		return -ENODEV;
+		return errno == EINVAL || errno == ENOMEM ? -errno : -ENODEV;
 	*dev = udev_device_get_devnum(d);
 	udev_device_unref(d);
 	return major(*dev) || minor(*dev) ? 0 : -ENODEV;
@@ -110,9 +127,14 @@ int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags)
 	struct stat st;
 	int fd, r;
 
+	char *p;
+
 	r = blkdev_kname(ctx, dev, kname, sizeof(kname));
 	if (r < 0)
 		return r;
+	/* The node of "cciss!c0d0" is /dev/cciss/c0d0. */
+	for (p = kname; (p = strchr(p, '!')); p++)
+		*p = '/';
 	fd = path_open(ctx, flags, "/dev/%s", kname);
 	if (fd < 0) {
 		if (fd == -ENOENT)
@@ -181,6 +203,23 @@ int blkdev_zero(int fd, uint64_t offset, uint64_t len)
 	return fdatasync(fd) < 0 ? -errno : 0;
 }
 
+int blkdev_set_attr(struct rosnap_ctx *ctx, const char *kname,
+		    const char *attr, const char *value)
+{
+	struct udev_device *d = by_kname(ctx, kname);
+	char *v;
+	int r;
+
+	if (!d)
+		return -ENODEV;
+	/* libudev wants it writable; the kernel takes it in one write. */
+	v = strdup(value);
+	r = v ? udev_device_set_sysattr_value(d, attr, v) : -ENOMEM;
+	free(v);
+	udev_device_unref(d);
+	return r;
+}
+
 /*
  * kname's directory WHAT (holders, slaves), or NULL (errno set): libudev
  * has no call for the holder graph, but it finds the device's directory.
@@ -192,7 +231,8 @@ static DIR *links_dir(struct rosnap_ctx *ctx, const char *kname,
 	char p[PATH_MAX];
 
 	if (!ud) {
-		errno = ENOENT;
+		if (errno != EINVAL && errno != ENOMEM)
+			errno = ENOENT;
 		return NULL;
 	}
 	snprintf(p, sizeof(p), "%s/%s", udev_device_get_syspath(ud), what);
@@ -256,7 +296,7 @@ int blkdev_whole_disk(struct rosnap_ctx *ctx, const char *kname, char *disk,
 	parent = is_partition(d) ?
 		 udev_device_get_parent_with_subsystem_devtype(d, "block", "disk") : d;
 	/* The parent belongs to d. */
-	r = parent ? copy_name(udev_device_get_sysname(parent), disk, len) : -ENODEV;
+	r = parent ? copy_name(parent, disk, len) : -ENODEV;
 	udev_device_unref(d);
 	return r;
 }
@@ -274,7 +314,8 @@ int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
 	struct udev_enumerate *e;
 	struct udev_list_entry *l;
 	struct udev_device *d, *p = NULL;
-	int r = 0;
+	char kname[64];
+	int r = 0, scan;
 
 	if (!u)
 		return -ENOMEM;
@@ -286,18 +327,23 @@ int blkdev_each(struct rosnap_ctx *ctx, const char *glob, const char *parent,
 	e = udev_enumerate_new(u);
 	if (!e || udev_enumerate_add_match_subsystem(e, "block") < 0 ||
 	    (glob && udev_enumerate_add_match_sysname(e, glob) < 0) ||
-	    (p && udev_enumerate_add_match_parent(e, p) < 0) ||
-	    udev_enumerate_scan_devices(e) < 0) {
+	    (p && udev_enumerate_add_match_parent(e, p) < 0)) {
 		r = -ENOMEM;
+		goto out;
+	}
+	/* A device that vanished mid-scan makes it fail; the others are
+	 * listed all the same.  Nothing listed and a failure: the failure. */
+	scan = udev_enumerate_scan_devices(e);
+	if (scan < 0 && !udev_enumerate_get_list_entry(e)) {
+		r = scan;
 		goto out;
 	}
 	udev_list_entry_foreach(l, udev_enumerate_get_list_entry(e)) {
 		d = udev_device_new_from_syspath(u, udev_list_entry_get_name(l));
 		if (!d)
 			continue;   /* gone meanwhile */
-		if (!p || is_partition(d))
-			r = fn(udev_device_get_sysname(d), udev_device_get_devnum(d),
-			       data);
+		if ((!p || is_partition(d)) && copy_name(d, kname, sizeof(kname)) == 0)
+			r = fn(kname, udev_device_get_devnum(d), data);
 		udev_device_unref(d);
 		if (r)
 			break;

@@ -232,13 +232,20 @@ static int is_loop_of(const char *kname, dev_t dev, void *data)
 	return 1;
 }
 
-/* Is the image file already behind some loop device? */
+/* Is the image file already behind some loop device?  When the loop
+ * devices cannot be listed, it may be: yes, named "?". */
 int image_in_loop(struct rosnap_ctx *ctx, const struct stat *img,
 			 char *loopname, size_t len)
 {
 	struct loop_search s = { ctx, img, loopname, len };
+	int r = blkdev_each(ctx, "loop*", NULL, is_loop_of, &s);
 
-	return blkdev_each(ctx, "loop*", NULL, is_loop_of, &s) == 1;
+	if (r < 0) {
+		log_err(ctx, "cannot list the loop devices: %s", strerror(-r));
+		snprintf(loopname, len, "?");
+		return 1;
+	}
+	return r == 1;
 }
 
 static int open_image(struct rosnap_ctx *ctx, const char *spec,

@@ -68,12 +68,31 @@ int zram_mm_stat_parse(const char *text, struct zram_mm_stat *st)
 	return 0;
 }
 
+/* zram ID's attribute, read or written through libudev. */
+static int get_attr(struct rosnap_ctx *ctx, unsigned id, const char *attr,
+		    char *buf, size_t len)
+{
+	char kname[32];
+
+	snprintf(kname, sizeof(kname), "zram%u", id);
+	return blkdev_attr(ctx, kname, attr, buf, len);
+}
+
+static int set_attr(struct rosnap_ctx *ctx, unsigned id, const char *attr,
+		    const char *value)
+{
+	char kname[32];
+
+	snprintf(kname, sizeof(kname), "zram%u", id);
+	return blkdev_set_attr(ctx, kname, attr, value);
+}
+
 int zram_mm_stat(struct rosnap_ctx *ctx, unsigned id, struct zram_mm_stat *st)
 {
 	char buf[256];
 	int r;
 
-	r = path_read(ctx, buf, sizeof(buf), "/sys/block/zram%u/mm_stat", id);
+	r = get_attr(ctx, id, "mm_stat", buf, sizeof(buf));
 	return r < 0 ? r : zram_mm_stat_parse(buf, st);
 }
 
@@ -82,8 +101,7 @@ int zram_algorithm(struct rosnap_ctx *ctx, unsigned id, char *buf, size_t len)
 	char text[256];
 	int r;
 
-	r = path_read(ctx, text, sizeof(text), "/sys/block/zram%u/comp_algorithm",
-		      id);
+	r = get_attr(ctx, id, "comp_algorithm", text, sizeof(text));
 	if (r < 0)
 		return r;
 	zram_algorithms_parse(text, NULL, buf, len);
@@ -104,12 +122,13 @@ int zram_destroy(struct rosnap_ctx *ctx, unsigned id)
 
 	/* udev may still be probing the device: retry EBUSY for a while. */
 	for (tries = 0; tries < 100; tries++) {
-		r = path_write(ctx, "1", "/sys/block/zram%u/reset", id);
+		r = set_attr(ctx, id, "reset", "1");
 		if (r != -EBUSY)
 			break;
 		sleep_ms(50);
 	}
-	if (r < 0 && r != -ENOENT) {
+	/* Gone already (-ENODEV): nothing to reset. */
+	if (r < 0 && r != -ENODEV) {
 		log_err(ctx, "cannot reset /dev/zram%u: %s", id, strerror(-r));
 		return r;
 	}
@@ -133,8 +152,7 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
 	char text[256];
 	int r;
 
-	r = path_read(ctx, text, sizeof(text), "/sys/block/zram%u/comp_algorithm",
-		      id);
+	r = get_attr(ctx, id, "comp_algorithm", text, sizeof(text));
 	if (r < 0)
 		return r;
 	if (zram_algorithms_parse(text, algo, NULL, 0) != 1) {
@@ -149,7 +167,7 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
 			"\"%s\"; it offers: %s", algo, text);
 		return -EINVAL;
 	}
-	r = path_write(ctx, algo, "/sys/block/zram%u/comp_algorithm", id);
+	r = set_attr(ctx, id, "comp_algorithm", algo);
 	if (r < 0)
 		log_err(ctx, "cannot set zram compression to %s: %s", algo,
 			strerror(-r));
@@ -183,7 +201,7 @@ int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 			goto fail;
 	}
 	snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
-	r = path_write(ctx, buf, "/sys/block/zram%u/disksize", *id);
+	r = set_attr(ctx, *id, "disksize", buf);
 	if (r < 0) {
 		log_err(ctx, "cannot give /dev/zram%u a size of %" PRIu64
 			" bytes: %s", *id, bytes, strerror(-r));
