@@ -146,8 +146,8 @@ static int finish_in_background(struct rosnap_ctx *ctx, const char *name)
 	openlog("rosnap", LOG_PID, LOG_DAEMON);
 	rosnap_set_log_fn(ctx, syslog_log, NULL);
 	r = rosnap_merge_wait(ctx, name, NULL, NULL);
-	if (r >= 0)
-		notice_update(ctx);
+	/* Ended or failed (an invalid store has a notice of its own). */
+	notice_update(ctx);
 	_exit(exit_code(r));
 }
 

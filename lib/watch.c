@@ -15,6 +15,7 @@
 #include "internal.h"
 
 struct rosnap_watch {
+	struct rosnap_ctx *ctx;   /* a reference: the monitor uses its udev */
 	struct udev_monitor *mon;
 };
 
@@ -34,6 +35,7 @@ _public_ int rosnap_watch_new(struct rosnap_ctx *ctx, struct rosnap_watch **out)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->ctx = rosnap_ref(ctx);
 	w->mon = udev_monitor_new_from_netlink(u, "udev");
 	if (!w->mon ||
 	    udev_monitor_filter_add_match_subsystem_devtype(w->mon, "block",
@@ -76,6 +78,7 @@ _public_ struct rosnap_watch *rosnap_watch_unref(struct rosnap_watch *w)
 	if (!w)
 		return NULL;
 	udev_monitor_unref(w->mon);
+	rosnap_unref(w->ctx);
 	free(w);
 	return NULL;
 }
