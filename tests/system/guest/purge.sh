@@ -34,11 +34,17 @@ echo "dpkg --purge and its trigger took $(($(date +%s) - start))s"
 for f in $files; do
 	if [ -e "$f" ] || [ -L "$f" ]; then fail "$f is left after the purge"; fi
 done
+# Purged: unknown to dpkg, or known as not installed ("pn"), no config
+# files kept.
 for p in rosnap librosnap1; do
-	if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q installed; then
-		fail "$p is still known to dpkg: $(dpkg-query -W -f '${Status}' "$p")"
-	fi
+	st=$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null) || st=
+	case $st in
+	"" | ?n*) ;;
+	*) fail "$p is still known to dpkg: '$st'" ;;
+	esac
 done
-left=$(lsinitramfs "$initrd" | grep rosnap) || true
+list=$(lsinitramfs "$initrd") || fail "lsinitramfs $initrd failed"
+echo "$list" | grep -q 'init$' || fail "lsinitramfs listed no init: $list"
+left=$(echo "$list" | grep rosnap) || true
 [ -z "$left" ] || fail "rosnap is still in $initrd: $left"
 sync
