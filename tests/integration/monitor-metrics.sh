@@ -85,12 +85,12 @@ step "a running monitor's failed round forgets no device"
 # Before: every device was reported gone, its event waiter killed, and
 # with udev's events and nothing left to watch the monitor slept on.
 rm -f /tmp/fail-at
-ROSNAP_TEST_FAIL_AT_FILE=/tmp/fail-at rosnap monitor --interval 1 --metrics "$f" ma \
+ROSNAP_TEST_FAIL_AT_FILE=/tmp/fail-at rosnap monitor --interval 1 --metrics /tmp/m2.prom ma \
 	2>/tmp/mon.log &
 mon=$!
 wait_line /tmp/mon.log "watching ma" "start"
 n=0
-until grep -q 'name="ma"' "$f" 2>/dev/null; do
+until grep -q 'name="ma"' /tmp/m2.prom 2>/dev/null; do
 	n=$((n + 1))
 	[ $n -lt 300 ] || fail "no round of the monitor: $(cat /tmp/mon.log)"
 	sleep 0.2
@@ -98,9 +98,9 @@ done
 echo list >/tmp/fail-at
 wait_line /tmp/mon.log 'injected failure at "list"' "failed round"
 rm /tmp/fail-at
-before=$(stat -c %i "$f")
+before=$(stat -c %i /tmp/m2.prom)
 n=0
-while [ "$(stat -c %i "$f")" = "$before" ]; do
+while [ "$(stat -c %i /tmp/m2.prom)" = "$before" ]; do
 	n=$((n + 1))
 	[ $n -lt 300 ] || fail "no round after the failed one: $(cat /tmp/mon.log)"
 	sleep 0.2
@@ -110,6 +110,7 @@ cat /tmp/mon.log
 kill $mon
 wait $mon
 mon=
+[ ! -e /tmp/m2.prom ] || fail "the metrics outlive the monitor that stopped"
 
 step "replaced whole, never rewritten in place; gone when the monitor stops"
 # A reader holding the old file keeps it whole: a new inode each round.
