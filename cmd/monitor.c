@@ -11,8 +11,8 @@
  * no event (overflow included), so while there are devices to watch their
  * stores are also read every --interval seconds; with none, the monitor
  * sleeps until udev says one came, looking every 5 minutes all the same
- * (without udevd, as in an initramfs, every --interval seconds).  A level is reported once per
- * crossing.
+ * (without udevd, as in an initramfs, every --interval seconds).  A
+ * level is reported once per crossing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -419,13 +419,9 @@ static bool round_once(struct rosnap_ctx *ctx, char **names)
 	rosnap_list_free(devs);
 	/* A root's merge may end in any command's repair: its login notice. */
 	notice_update(ctx);
-	/* A list that failed says nothing of what is gone. */
-	if (n < 0) {
-		reap(WNOHANG);
-		return false;
-	}
-	/* Removed (or renamed) under us: forget it, without fuss. */
-	for (i = 0; i < nwatched; i++) {
+	/* Removed (or renamed) under us: forget it, without fuss.  A list
+	 * that failed says nothing of what is gone. */
+	for (i = 0; n >= 0 && i < nwatched; i++) {
 		if (watched[i].seen)
 			continue;
 		report(LOG_INFO, "%s is gone", watched[i].name);
@@ -434,7 +430,7 @@ static bool round_once(struct rosnap_ctx *ctx, char **names)
 		watched[i--] = watched[--nwatched];
 	}
 	reap(WNOHANG);
-	return true;
+	return n >= 0;
 }
 
 int cmd_monitor(struct rosnap_ctx *ctx, int argc, char *argv[])

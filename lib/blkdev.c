@@ -37,7 +37,7 @@ void blkdev_release(struct rosnap_ctx *ctx)
 /*
  * Kernel names are sysfs's: "cciss!c0d0" for /dev/cciss/c0d0 (libudev's
  * sysname has the '/').  The block device of that name, or NULL with
- * errno set.
+ * errno set (EINVAL: not a kernel name).
  */
 static struct udev_device *by_kname(struct rosnap_ctx *ctx, const char *kname)
 {
@@ -47,25 +47,29 @@ static struct udev_device *by_kname(struct rosnap_ctx *ctx, const char *kname)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (!kname[0] || strchr(kname, '/') || strcmp(kname, ".") == 0 ||
-	    strcmp(kname, "..") == 0) {
+	if (!kname[0] || strchr(kname, '/') || kname[0] == '.') {
 		errno = EINVAL;
 		return NULL;
 	}
 	return udev_device_new_from_subsystem_sysname(u, "block", kname);
 }
 
+/* Every character from in s made to. */
+static void replace_char(char *s, char from, char to)
+{
+	for (; (s = strchr(s, from)); s++)
+		*s = to;
+}
+
 /* A device's kernel name, in sysfs's form. */
 static int copy_name(struct udev_device *d, char *buf, size_t len)
 {
 	const char *name = udev_device_get_sysname(d);
-	char *p;
 
 	if (!name || strlen(name) >= len)
 		return -EINVAL;
 	memcpy(buf, name, strlen(name) + 1);
-	for (p = buf; (p = strchr(p, '/')); p++)
-		*p = '!';
+	replace_char(buf, '/', '!');
 	return 0;
 }
 
@@ -89,8 +93,6 @@ int blkdev_devnum(struct rosnap_ctx *ctx, const char *kname, dev_t *dev)
 {
 	struct udev_device *d;
 
-	if (strchr(kname, '/') || kname[0] == '.')
-		return -EINVAL;
 	d = by_kname(ctx, kname);
 	if (!d)
 		return errno == EINVAL || errno == ENOMEM ? -errno : -ENODEV;
@@ -127,14 +129,11 @@ int blkdev_open(struct rosnap_ctx *ctx, dev_t dev, int flags)
 	struct stat st;
 	int fd, r;
 
-	char *p;
-
 	r = blkdev_kname(ctx, dev, kname, sizeof(kname));
 	if (r < 0)
 		return r;
 	/* The node of "cciss!c0d0" is /dev/cciss/c0d0. */
-	for (p = kname; (p = strchr(p, '!')); p++)
-		*p = '/';
+	replace_char(kname, '!', '/');
 	fd = path_open(ctx, flags, "/dev/%s", kname);
 	if (fd < 0) {
 		if (fd == -ENOENT)
