@@ -87,7 +87,7 @@ static const struct column columns[] = {
 	{ F_DATA, "DATA", "data_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
 	  "the changes' data, uncompressed" },
 	{ F_RAM, "RAM", "ram_used_bytes", SCOLS_JSON_NUMBER, SCOLS_FL_RIGHT,
-	  "memory the store really takes" },
+	  "memory the changes really take" },
 	{ F_RATIO, "RATIO", "compression_ratio", SCOLS_JSON_NUMBER,
 	  SCOLS_FL_RIGHT, "data per byte of memory" },
 	{ F_LEVEL, "LEVEL", "level", SCOLS_JSON_STRING, 0,

@@ -125,6 +125,9 @@ static int read_snapshot(struct rosnap_ctx *ctx, struct rosnap_device *d,
 	else
 		d->state = ROSNAP_STATE_ACTIVE;
 	r = read_cow(ctx, d);
+	if (r == 0 && d->chunk_bytes && st.allocated > st.metadata)
+		d->ram_used += (st.allocated - st.metadata) * SECTOR_SIZE /
+			       d->chunk_bytes * DM_EXCEPTION_BYTES;
 	/* "Invalid" and "Overflow" come without sizes: take the store's own. */
 	if (r == 0 && !d->cow_size)
 		d->cow_size = d->cow.bytes;

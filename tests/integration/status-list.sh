@@ -52,6 +52,12 @@ assert_eq "$(json_value aa warn_percent)" 80 "default warn"
 assert_eq "$(json_value aa critical_percent)" 95 "default critical"
 assert_eq "$(json_value aa cow_parts)" 1 "RAM devices"
 dd if=/dev/urandom of=/dev/mapper/aa bs=1M count=4 conv=fsync 2>/dev/null
+# RAM: zram's pool and dm-snapshot's 32 bytes for each chunk held.
+zram=$(json_value aa cow_device)
+pool=$(awk '{ print $3 }' "/sys/block/${zram#/dev/}/mm_stat")
+chunks=$(dmsetup status aa | awk '{ split($4, a, "/"); print (a[1] - $5) / 8 }')
+[ "$chunks" -ge 1024 ] || fail "4M written, $chunks chunks in the store"
+assert_eq "$(json_value aa ram_used_bytes)" $((pool + 32 * chunks)) "RAM used"
 mkdir -p /etc/rosnap
 printf 'warn=10\ncritical=90\n' >/etc/rosnap/boot.conf
 assert_eq "$(json_value aa level)" warn "level with warn=10 in boot.conf"
