@@ -54,7 +54,7 @@ static const struct {
 	  "                           when ORIGIN needs sectors under 4096 bytes\n"
 	  "                           or the kernel cannot load zram)\n"
 	  "  -c, --chunk SIZE         copy-on-write chunk, a power of two (default 4K)\n"
-	  "  -C, --compression ALGO   zram algorithm (default: the kernel's)\n"
+	  "  -C, --compression ALGO   zram algorithm (default: zstd, else the kernel's)\n"
 	  "  -s, --store PATH         keep the changes on disk instead, in PATH (a\n"
 	  "                           file, made if missing, or a block device; not\n"
 	  "                           on ORIGIN, not in RAM): they survive a reboot\n"

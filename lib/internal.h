@@ -168,6 +168,9 @@ struct snap_table {
  */
 #define DM_EXCEPTION_BYTES 32
 
+/* zram's compression when none is asked for, if the kernel offers it. */
+#define ZRAM_DEFAULT_ALGORITHM "zstd"
+
 struct snap_status {
 	bool invalid;
 	bool overflow;

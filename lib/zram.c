@@ -174,6 +174,23 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
 	return r;
 }
 
+/*
+ * Without a choice, zstd: make bench's tree of system files takes about a
+ * fifth less RAM with it than with lzo-rle or lz4, and only zstd meets the
+ * goal of 0.6 of their size; first writes cost more CPU.  A kernel without
+ * zstd (or whose zstd module cannot load) keeps its own default.
+ */
+static void prefer_default_algorithm(struct rosnap_ctx *ctx, unsigned id)
+{
+	char text[256];
+
+	if (get_attr(ctx, id, "comp_algorithm", text, sizeof(text)) < 0 ||
+	    zram_algorithms_parse(text, ZRAM_DEFAULT_ALGORITHM, NULL, 0) != 1 ||
+	    set_attr(ctx, id, "comp_algorithm", ZRAM_DEFAULT_ALGORITHM) < 0)
+		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s is "
+			"not offered", id, ZRAM_DEFAULT_ALGORITHM);
+}
+
 int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 		unsigned *id)
 {
@@ -199,6 +216,8 @@ int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 		r = set_algorithm(ctx, *id, algo);
 		if (r < 0)
 			goto fail;
+	} else {
+		prefer_default_algorithm(ctx, *id);
 	}
 	snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
 	r = set_attr(ctx, *id, "disksize", buf);
