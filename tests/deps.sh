@@ -7,7 +7,7 @@
 #
 # Usage: tests/deps.sh [--build-only | fuzz | deb | bench]
 #   --build-only  what "make" needs; fuzz: and clang's libFuzzer; deb:
-#   and what "make deb" needs; bench: everything, and fio and gnuplot
+#   and what "make deb" needs; bench: everything, and fio, gnuplot, lvm2 and perf
 set -eu
 
 # What "make deb" needs besides (debian/control's Build-Depends).
@@ -20,7 +20,7 @@ TEST_PKGS="qemu-system-x86 busybox-static kmod cpio e2fsprogs xfsprogs
 	valgrind libc6-dbg binutils bash-completion btrfs-progs $DEB_PKGS"
 FUZZ_PKGS="clang libclang-rt-14-dev"
 
-BENCH_PKGS="fio gnuplot-nox"
+BENCH_PKGS="fio gnuplot-nox lvm2 linux-perf"
 
 mode=${1:-}
 pkgs=$BUILD_PKGS

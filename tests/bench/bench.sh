@@ -1,14 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The benchmark, in the test VM: rosnap against the raw origin, overlayfs
-# on tmpfs, and a dm snapshot on a loop over a sparse tmpfs file (what
-# dracut's live images do), on the same disk and data.  Prints
-# "BENCH <key> <value>" lines for tests/bench/run.
+# The benchmark, in the test VM: rosnap (three compressors, brd, five
+# chunk sizes) against the raw origin, overlayfs on tmpfs and a dm
+# snapshot on a loop over a sparse tmpfs file (dracut's live images), on
+# the same disk and data, in ROUNDS rounds whose order rotates, so that
+# no configuration always runs first or last.  Prints
+# "BENCH <key> <round> <value>" lines for tests/bench/run, which takes
+# the median and the spread of each ratio over the rounds.
 #
-# Disks: /dev/vda (2G) the origin; /dev/vdb (1200M) a journal;
-# /dev/vde (read-only) a tree of Debian's own files for "new data".
-# timeout: 3000
+# Disks: /dev/vda (2G) the origin; /dev/vdb (1200M) a journal and LVM's
+# volume group; /dev/vde (read-only) a tree of Debian's own files.
+# timeout: 3600
 . /tests/lib.sh
 # A measurement, not a test: a step that fails leaves its figure out
 # (null in the table).  lib.sh's set -e would end the whole run at the
@@ -16,14 +19,28 @@
 set +eu
 on_exit cleanup_all
 
+ROUNDS=3
 origin=/dev/vda
 mnt=/mnt/b
 mkdir -p $mnt /mnt/lower /mnt/up /mnt/tree /mnt/tmpfs
 modprobe overlay
 modprobe loop
+modprobe dm_snapshot
+modprobe zram
 
-out() {
-	echo "BENCH $*"
+# Every configuration, in the order of the first round: rosnap on zram
+# with each compressor (4K chunks), on brd, and the chunk sweep (zstd-NK);
+# the peers; bare-* are the RAM devices alone, the reference for first
+# writes.  rosnap's defaults are zstd (where the kernel has it) and 4K.
+CONFIGS="raw zram-zstd zram-lzo-rle zram-lz4 brd zstd-8K zstd-16K zstd-32K zstd-64K
+	overlay dracut bare-zstd bare-lzo-rle bare-lz4 bare-brd bare-loop"
+
+out() { # KEY VALUE, for the round being run
+	[ -n "$2" ] && echo "BENCH $1 $round $2"
+}
+
+once() { # KEY VALUE, a figure not measured per round
+	[ -n "$2" ] && echo "BENCH $1 0 $2"
 }
 
 now_ms() {
@@ -34,19 +51,54 @@ shmem() {
 	awk '/^Shmem:/ { print $2 * 1024 }' /proc/meminfo
 }
 
+# Kernel objects (slab) that no reclaim can free: dm-snapshot's exception
+# table, tmpfs's inodes and dentries, zram's and overlayfs's own.  The
+# page cache is dropped first; free memory itself is no measure (per-CPU
+# free lists move it by megabytes).
+slab() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	awk '/^Slab:/ { print $2 * 1024 }' /proc/meminfo
+}
+
+# dm-snapshot's exception table: its slab cache's pages (the guest boots
+# with slab_nomerge, so the cache is its own).
+dm_slab() {
+	awk '$1 == "dm_exception" { n = $15 * $6 * 4096 } END { print n + 0 }' /proc/slabinfo
+}
+
+# What the store reports: rosnap's RAM figure (zram's pool, or brd's
+# pages, and 32 bytes per exception), tmpfs's pages for overlayfs and
+# dracut.
+store_used() {
+	sync
+	case $cfg in
+	zram-* | zstd-* | brd) json_value bz ram_used_bytes ;;
+	overlay | dracut) echo $(($(shmem) - base_shmem)) ;;
+	*) echo 0 ;;
+	esac
+}
+
+# Chunks dm-snapshot holds an exception for (the data chunks in the store).
+exceptions() {
+	case $cfg in
+	zram-* | zstd-* | brd) name=bz ;;
+	dracut) name=dracut ;;
+	*) return ;;
+	esac
+	dmsetup status $name | awk -v c="$chunk_sectors" '{
+		split($4, a, "/"); print int((a[1] - $5) / c) }'
+}
+
 # fio throughput in bytes/s: fio_bw FILE RW BS SIZE [EXTRA...]
 fio_bw() {
 	f=$1 rw=$2 bs=$3 size=$4
 	shift 4
 	fio --name=b --filename="$f" --rw="$rw" --bs="$bs" --size="$size" \
-		--direct=1 --ioengine=psync --randrepeat=1 --minimal "$@" 2>/dev/null |
+		--ioengine=psync --randrepeat=1 --minimal "$@" 2>/dev/null |
 		awk -F';' -v rw="$rw" '{
 			# terse v3: read bw KiB/s in field 7, write bw in field 48
 			if (rw ~ /read/) print $7 * 1024; else print $48 * 1024 }'
-}
-
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f\n", a / b; else print "null" }'
 }
 
 cleanup_all() {
@@ -55,6 +107,7 @@ cleanup_all() {
 		rosnap remove "$n" 2>/dev/null
 	done
 	dmsetup remove dracut 2>/dev/null
+	lvm vgremove -ff bench >/dev/null 2>&1
 	losetup -D 2>/dev/null
 	for z in /sys/block/zram*; do
 		n=${z##*/}
@@ -66,37 +119,29 @@ cleanup_all() {
 	blockdev --setrw $origin 2>/dev/null
 }
 
-# --- configurations: setup NAME exposes $dev (block device) and $mnt ---
+# --- configurations: setup NAME makes $dev (a block device, or none) ---
+
+rosnap_dev() { # CREATE-OPTIONS...
+	rosnap create $origin --name bz --ram 1536M "$@"
+}
 
 setup() {
 	cfg=$1
+	dev=
+	chunk_sectors=8
 	case $cfg in
-	raw | raw-again)
-		dev=$origin
-		mount $origin $mnt
+	raw) dev=$origin ;;
+	zram-*) dev=$(rosnap_dev --backend zram --compression "${cfg#zram-}") ;;
+	zstd-*K)
+		k=${cfg#zstd-}
+		chunk_sectors=$((${k%K} * 2))
+		dev=$(rosnap_dev --backend zram --compression zstd --chunk "$k")
 		;;
-	zram-lz4)
-		dev=$(rosnap create $origin --name bz --backend zram --compression lz4 --ram 1536M)
-		mount "$dev" $mnt
-		;;
-	zram-default)
-		dev=$(rosnap create $origin --name bz --backend zram --ram 1536M)
-		mount "$dev" $mnt
-		;;
-	zram-zstd)
-		dev=$(rosnap create $origin --name bz --backend zram --compression zstd --ram 1536M)
-		mount "$dev" $mnt
-		;;
-	brd)
-		dev=$(rosnap create $origin --name bz --backend brd --ram 1536M 2>/dev/null)
-		mount "$dev" $mnt
-		;;
+	brd) dev=$(rosnap_dev --backend brd) ;;
 	overlay)
-		dev=
 		mount -o ro $origin /mnt/lower
 		mount -t tmpfs -o size=2G tmpfs /mnt/up
 		mkdir -p /mnt/up/upper /mnt/up/work
-		mount -t overlay overlay -o lowerdir=/mnt/lower,upperdir=/mnt/up/upper,workdir=/mnt/up/work $mnt
 		;;
 	dracut)
 		mount -t tmpfs -o size=2G tmpfs /mnt/tmpfs
@@ -106,16 +151,42 @@ setup() {
 		dmsetup create dracut --table "0 $(blockdev --getsz $origin) snapshot $origin $loopdev PO 8"
 		dmsetup mknodes dracut
 		dev=/dev/mapper/dracut
-		mount $dev $mnt
+		;;
+	bare-brd)
+		modprobe brd rd_nr=1 rd_size=$((1536 * 1024))
+		dev=/dev/ram0
+		;;
+	bare-loop)
+		mount -t tmpfs -o size=2G tmpfs /mnt/tmpfs
+		truncate -s 1536M /mnt/tmpfs/cow
+		dev=$(losetup -f --show /mnt/tmpfs/cow)
+		;;
+	bare-*)
+		id=$(cat /sys/class/zram-control/hot_add)
+		echo "${cfg#bare-}" >/sys/block/zram$id/comp_algorithm
+		echo 1536M >/sys/block/zram$id/disksize
+		dev=/dev/zram$id
 		;;
 	esac
+	[ "$cfg" = overlay ] || [ -b "$dev" ] || return 1
 	base_shmem=$(shmem)
+}
+
+mount_it() {
+	case $cfg in
+	overlay)
+		mount -t overlay overlay \
+			-o lowerdir=/mnt/lower,upperdir=/mnt/up/upper,workdir=/mnt/up/work $mnt
+		;;
+	*) mount "$dev" $mnt ;;
+	esac
 }
 
 teardown() {
 	sync
 	umount $mnt 2>/dev/null
 	case $cfg in
+	raw) ;;
 	overlay) umount /mnt/lower /mnt/up ;;
 	dracut)
 		dmsetup remove dracut
@@ -123,133 +194,230 @@ teardown() {
 		umount /mnt/tmpfs
 		blockdev --setrw $origin
 		;;
-	raw | raw-again) ;;
+	bare-brd) rmmod brd ;;
+	bare-loop)
+		losetup -d "$dev"
+		umount /mnt/tmpfs
+		;;
+	bare-*)
+		id=${dev#/dev/zram}
+		echo 1 >/sys/block/zram$id/reset
+		echo "$id" >/sys/class/zram-control/hot_remove
+		;;
 	*) rosnap remove bz ;;
 	esac
 }
 
-# Memory the store takes now: the same measure for every configuration.
-ram_used() {
-	sync
+# RAM a workload costs: ram_cost ROW COMMAND...  ROW_ram.CFG is the whole
+# cost: the store's memory and the kernel objects the workload left;
+# ROW_store.CFG is what the store (rosnap's status) reports.
+ram_cost() {
+	row=$1
+	shift
+	k0=$(slab)
+	s0=$(store_used)
+	e0=$(exceptions)
+	d0=$(dm_slab)
+	"$@" >/dev/null 2>&1
+	k1=$(slab)
+	s1=$(store_used)
+	e1=$(exceptions)
+	d1=$(dm_slab)
+	store=$((s1 - s0))
+	# rosnap's figure counts 32 bytes per exception, which are in the slab.
 	case $cfg in
-	zram-* | brd) json_value bz ram_used_bytes ;;
-	overlay | dracut) echo $(($(shmem) - base_shmem)) ;;
-	raw | raw-again) echo 0 ;;
+	zram-* | zstd-* | brd) pages=$((store - 32 * (e1 - e0))) ;;
+	*) pages=$store ;;
+	esac
+	out "${row}_ram.$cfg" $((pages + k1 - k0))
+	out "${row}_store.$cfg" $store
+	[ -z "$e1" ] || {
+		out "${row}_exceptions.$cfg" $((e1 - e0))
+		out "${row}_dm_slab.$cfg" $((d1 - d0))
+	}
+}
+
+edit() { # FILE: 1000 scattered 4 KiB writes of new (random) data
+	fio --name=e --filename="$1" --rw=randwrite --bs=4k --number_ios=1000 \
+		--randrepeat=1 --ioengine=psync --refill_buffers --end_fsync=1
+}
+
+# One configuration in one round: every row its mechanism allows, each
+# kind of row on a fresh device.
+measure() {
+	case $1 in
+	bare-*) ;;
+	*) fs_rows "$1" ;;
+	esac
+	case $1 in
+	raw | overlay) ;;
+	*) block_rows "$1" ;;
 	esac
 }
 
-# --- the origin: ext4 with a 1G file, and the tree of files ---
-step "preparing the origin"
-mkfs_on $origin ext4 -b 4096
-mount $origin $mnt
-fio --name=fill --filename=$mnt/big --rw=write --bs=1M --size=1G --refill_buffers \
-	--ioengine=psync >/dev/null 2>&1
-sync
-umount $mnt
-mount -o ro /dev/vde /mnt/tree
-tree_bytes=$(du -sb /mnt/tree | cut -f1)
-out tree_bytes "$tree_bytes"
-out kernel "$(uname -r)"
-out mem_total "$(awk '/MemTotal/ { print $2 * 1024 }' /proc/meminfo)"
-
-# --- reads of unchanged data ---
-# The raw disk first and last: the host's cache warms as the run goes, and
-# the faster of the two is the baseline (never flattering rosnap).
-step "reads"
-for cfg in raw zram-lz4 zram-default brd overlay dracut raw-again; do
-	setup $cfg
-	seq=$(fio_bw $mnt/big read 1M 256M)
-	rand=$(fio_bw $mnt/big randread 4k 1G --runtime=8 --time_based)
-	out "read_seq_bw.$cfg" "$seq"
-	out "read_rand_bw.$cfg" "$rand"
+# Through the filesystem.  Reads are direct (no cache to flatter anyone);
+# writes are buffered and end with fsync, as overlayfs's tmpfs upper takes
+# no O_DIRECT.  Each write row has a file of its own, touched first there:
+# overlayfs copies a whole file up at its first write.
+fs_rows() {
+	set_up "$1" || return
+	mount_it
+	out "read_seq_bw.$cfg" "$(fio_bw $mnt/big read 1M 256M --direct=1)"
+	out "read_rand_bw.$cfg" "$(fio_bw $mnt/big randread 4k 768M --direct=1 --runtime=5 --time_based)"
+	out "fs_first_write_bw.$cfg" "$(fio_bw $mnt/wr write 1M 128M --end_fsync=1)"
+	out "fs_rewrite_bw.$cfg" "$(fio_bw $mnt/wr write 1M 128M --end_fsync=1)"
+	[ "$cfg" = raw ] || {
+		ram_cost edit edit $mnt/big
+		ram_cost edit_typ edit $mnt/typ
+		ram_cost new_data cp -a /mnt/tree $mnt/tree
+	}
 	teardown
-done
-
-# --- RAM for 1000 scattered 4K edits in the 1G file ---
-step "edits"
-for cfg in zram-lz4 zram-default brd overlay dracut; do
-	setup $cfg
-	before=$(ram_used)
-	fio --name=e --filename=$mnt/big --rw=randwrite --bs=4k --size=1G \
-		--number_ios=1000 --randrepeat=1 --direct=1 --ioengine=psync \
-		--refill_buffers >/dev/null 2>&1
-	after=$(ram_used)
-	out "edit_ram.$cfg" $((after - before))
-	teardown
-done
-out edit_bytes $((1000 * 4096))
-
-# --- RAM for a tree of new files ---
-step "new data"
-for cfg in zram-lz4 zram-default zram-zstd brd overlay dracut; do
-	setup $cfg
-	before=$(ram_used)
-	cp -a /mnt/tree $mnt/tree
-	after=$(ram_used)
-	out "new_data_ram.$cfg" $((after - before))
-	teardown
-done
-
-# --- first writes through the snapshot, and the bare RAM device ---
-step "first writes"
-bare_zram() { # ALGO
-	id=$(cat /sys/class/zram-control/hot_add)
-	echo "$1" >/sys/block/zram$id/comp_algorithm
-	echo 1536M >/sys/block/zram$id/disksize
-	echo /dev/zram$id
 }
-drop_zram() {
-	id=${1#/dev/zram}
-	echo 1 >/sys/block/zram$id/reset
-	echo "$id" >/sys/class/zram-control/hot_remove
+
+# The block device itself: first writes, then the same again.
+block_rows() {
+	set_up "$1" || return
+	out "first_write_bw.$cfg" "$(fio_bw "$dev" write 1M 128M --offset=1280M --direct=1 --refill_buffers)"
+	out "first_write_rand_bw.$cfg" "$(fio_bw "$dev" randwrite 4k 32M --offset=1408M --direct=1 --refill_buffers)"
+	out "rewrite_rand_bw.$cfg" "$(fio_bw "$dev" randwrite 4k 32M --offset=1408M --direct=1 --refill_buffers)"
+	teardown
 }
-for algo in lz4 lzo-rle; do
-	z=$(bare_zram $algo)
-	out "bare_write_seq_bw.$algo" "$(fio_bw "$z" write 1M 256M --refill_buffers)"
-	drop_zram "$z"
-	z=$(bare_zram $algo)
-	out "bare_write_rand_bw.$algo" "$(fio_bw "$z" randwrite 4k 64M --refill_buffers)"
-	drop_zram "$z"
-done
-for cfg in zram-lz4 zram-default brd; do
-	setup $cfg
+
+set_up() {
+	setup "$1" && return
+	echo "bench: $1 could not be set up in round $round" >&2
+	teardown
+	return 1
+}
+
+# The raw disk's writes change it: each round starts from the same origin.
+prepare_origin() {
+	mkfs_on $origin ext4 -b 4096
+	mount $origin $mnt
+	# Incompressible data, and typical data: Debian's own files, as a tar.
+	for f in big:768M wr:128M; do
+		fio --name=fill --filename=$mnt/${f%:*} --rw=write --bs=1M --size=${f#*:} \
+			--refill_buffers --ioengine=psync >/dev/null 2>&1
+	done
+	for i in 1 2 3 4; do tar -C /mnt/tree -cf - .; done | head -c $((512 << 20)) >$mnt/typ
+	sync
 	umount $mnt
-	out "first_write_seq_bw.$cfg" "$(fio_bw "$dev" write 1M 256M --offset=512M --refill_buffers)"
-	out "first_write_rand_bw.$cfg" "$(fio_bw "$dev" randwrite 4k 64M --offset=1024M --refill_buffers)"
-	out "rewrite_rand_bw.$cfg" "$(fio_bw "$dev" randwrite 4k 64M --offset=1024M --refill_buffers)"
-	rosnap remove bz
-	cfg=raw
+}
+
+step "preparing the origin"
+mount -o ro /dev/vde /mnt/tree
+once tree_bytes "$(du -sb /mnt/tree | cut -f1)"
+once edit_bytes $((1000 * 4096))
+once kernel "$(uname -r)"
+once mem_total "$(awk '/MemTotal/ { print $2 * 1024 }' /proc/meminfo)"
+once rounds $ROUNDS
+
+# The rounds, each in a rotated order.
+n=$(echo $CONFIGS | wc -w)
+round=1
+while [ $round -le $ROUNDS ]; do
+	step "round $round of $ROUNDS"
+	prepare_origin
+	start=$(((round - 1) * n / ROUNDS))
+	set -- $CONFIGS
+	shift $start
+	order="$* $(echo $CONFIGS | cut -d' ' -f1-$start)"
+	[ $start -gt 0 ] || order=$CONFIGS
+	t0=$(now_ms)
+	for c in $order; do
+		measure "$c"
+	done
+	echo "bench: round $round took $((($(now_ms) - t0) / 1000)) s: $(echo $order)" >&2
+	round=$((round + 1))
 done
 
-# --- the chunk size: reads of unchanged data (dm-snapshot splits every
-# bio at chunk boundaries), first writes, the store's own metadata ---
-step "chunk sizes"
-out chunk_read_bw.raw "$(fio_bw $origin read 1M 256M)"
-for chunk in 4K 16K 64K; do
-	dev=$(rosnap create $origin --name bz --backend zram --ram 1536M --chunk $chunk)
-	out "chunk_read_bw.$chunk" "$(fio_bw "$dev" read 1M 256M)"
-	out "chunk_write_bw.$chunk" "$(fio_bw "$dev" write 1M 256M --refill_buffers)"
-	meta=$(dmsetup status bz | awk '{ print $5 * 512 }')
-	out "chunk_metadata.$chunk" "$meta"
+# --- merges of the same 448 MiB: rosnap, dd, and LVM's own ---
+# LVM's origin and snapshot live on /dev/vdb: lvconvert --merge of a
+# snapshot whose origin is not open starts at once; the kernel's merge is
+# done when the snapshot-merge target has no exception left.
+merge_data=/tmp/merge-data
+dd if=/dev/urandom of=$merge_data bs=1M count=448 2>/dev/null
+LVM_CONF='global { use_lvmpolld = 0 locking_dir = "/run/lock/lvm" } activation { udev_sync = 0 udev_rules = 0 monitoring = 0 } devices { obtain_device_list_from_udev = 0 }'
+lvm_() {
+	LVM_SUPPRESS_FD_WARNINGS=1 lvm "$@" --config "$LVM_CONF"
+}
+merge_rosnap() {
+	dev=$(rosnap create $origin --name bz --backend zram --ram 1536M)
+	dd if=$merge_data of="$dev" bs=1M seek=256 oflag=direct conv=fsync 2>/dev/null
+	t0=$(now_ms)
+	rosnap merge bz 2>/dev/null && out merge_ms $(($(now_ms) - t0))
 	rosnap remove bz
+}
+merge_dd() {
+	t0=$(now_ms)
+	dd if=$merge_data of=$origin bs=1M seek=256 oflag=direct conv=fsync 2>/dev/null &&
+		out dd_ms $(($(now_ms) - t0))
+}
+merge_lvm() {
+	mkdir -p /run/lock/lvm
+	wipefs -qa /dev/vdb
+	lvm_ pvcreate -qq -y /dev/vdb >/dev/null &&
+		lvm_ vgcreate -qq bench /dev/vdb >/dev/null &&
+		lvm_ lvcreate -qq -y -n origin -L 512M bench >/dev/null &&
+		lvm_ lvcreate -qq -y -s -n snap -c 4k -L 500M bench/origin >/dev/null || return
+	dd if=$merge_data of=/dev/mapper/bench-snap bs=1M seek=32 oflag=direct conv=fsync 2>/dev/null
+	t0=$(now_ms)
+	lvm_ lvconvert -qq --merge --interval 1 bench/snap >/dev/null 2>&1 &
+	pid=$!
+	# done when the merging snapshot's allocated sectors are its metadata
+	while :; do
+		st=$(dmsetup status bench-origin 2>/dev/null)
+		case $st in
+		*snapshot-merge*)
+			echo "$st" | awk '{ split($4, a, "/"); exit !(a[1] == $5) }' && break ;;
+		*) kill -0 $pid 2>/dev/null || break ;;
+		esac
+		sleep 0.05
+	done
+	out lvm_merge_ms $(($(now_ms) - t0))
+	wait $pid
+	lvm_ vgremove -qq -ff bench >/dev/null 2>&1
+	wipefs -qa /dev/vdb
+}
+round=1
+while [ $round -le $ROUNDS ]; do
+	step "merges, round $round"
+	case $round in
+	1) merge_rosnap; merge_dd; merge_lvm ;;
+	2) merge_dd; merge_lvm; merge_rosnap ;;
+	*) merge_lvm; merge_rosnap; merge_dd ;;
+	esac
+	round=$((round + 1))
 done
+once merge_bytes $((448 << 20))
 
-# --- a live merge, against writing the same bytes to the origin ---
-step "merge"
-dev=$(rosnap create $origin --name bz --backend zram --ram 1536M)
-dd if=/dev/urandom of=/tmp/merge-data bs=1M count=448 2>/dev/null
-dd if=/tmp/merge-data of="$dev" bs=1M seek=256 oflag=direct conv=fsync 2>/dev/null
-t0=$(now_ms)
-rosnap merge bz 2>/dev/null
-t1=$(now_ms)
+# --- where the time goes: first writes and a merge, profiled ---
+# cpu-clock samples of the whole guest (emulation has no hardware
+# counters), by module and by function: "PROFILE <what> <line>".
+profile() { # WHAT COMMAND...
+	what=$1
+	shift
+	perf record -q -o /tmp/perf.data -a -g -e cpu-clock -F 499 -- "$@" >/dev/null 2>&1 || return
+	# by thread (swapper is the idle CPU, waiting), by module, by function
+	for sort in comm dso sym; do
+		perf report -i /tmp/perf.data --stdio --no-children --sort $sort -g none \
+			--percent-limit 2 2>/dev/null | grep '%' | sed "s/^/PROFILE $what.$sort /"
+	done
+	# and who calls the costliest functions
+	perf report -i /tmp/perf.data --stdio --no-children --sort sym -g caller,5,callee \
+		--percent-limit 8 2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -n 60 |
+		sed "s/^/PROFILE $what.calls /"
+	rm -f /tmp/perf.data
+}
+step "profiles"
+round=0
+dev=$(rosnap_dev --backend zram)
+profile first_write fio --name=p --filename="$dev" --rw=write --bs=1M --size=128M \
+	--direct=1 --ioengine=psync --refill_buffers
+dd if=$merge_data of="$dev" bs=1M count=256 seek=256 oflag=direct conv=fsync 2>/dev/null
+profile merge rosnap merge bz
 rosnap remove bz
-out merge_ms $((t1 - t0))
-t0=$(now_ms)
-dd if=/tmp/merge-data of=$origin bs=1M seek=256 oflag=direct conv=fsync 2>/dev/null
-t1=$(now_ms)
-out dd_ms $((t1 - t0))
-out merge_bytes $((448 << 20))
-rm -f /tmp/merge-data
+rm -f $merge_data
 
 # --- a journaled merge of a 1 GiB store: how long the device is frozen ---
 # The store is copied into the journal while the device runs; frozen,
@@ -260,13 +428,11 @@ dev=$(rosnap create $origin --name bz --backend zram --ram 1100M)
 dd if=/dev/urandom of="$dev" bs=1M count=1024 oflag=direct conv=fsync 2>/dev/null
 t0=$(now_ms)
 dd if="$(json_value bz cow_device)" of=/dev/null bs=1M iflag=direct 2>/dev/null
-t1=$(now_ms)
-out store_read_ms $((t1 - t0))
+out store_read_ms $(($(now_ms) - t0))
 dd if=/dev/zero of=/dev/vdb bs=1M count=1 conv=fsync 2>/dev/null
 t0=$(now_ms)
 rosnap merge bz --journal /dev/vdb -v 2>/tmp/merge.log
-t1=$(now_ms)
-out journal_merge_ms $((t1 - t0))
+out journal_merge_ms $(($(now_ms) - t0))
 out journal_store_bytes $((1024 << 20))
 out journal_frozen_ms "$(sed -n 's/.*merge-start: bz was suspended for \([0-9.]*\) s.*/\1/p' /tmp/merge.log |
 	awk '{ printf "%d", $1 * 1000 }')"
@@ -274,15 +440,12 @@ rosnap remove bz
 
 # --- create: rosnap against the bare sequence it replaces ---
 step "create"
-modprobe dm_snapshot
-modprobe zram
 t0=$(now_ms)
 for i in 1 2 3 4 5; do
 	rosnap create $origin --name bz --ram 256M --backend zram >/dev/null
 	rosnap remove bz
 done
-t1=$(now_ms)
-out create_ms $(((t1 - t0) / 5))
+out create_ms $((($(now_ms) - t0) / 5))
 t0=$(now_ms)
 for i in 1 2 3 4 5; do
 	id=$(cat /sys/class/zram-control/hot_add)
@@ -294,8 +457,7 @@ for i in 1 2 3 4 5; do
 	echo 1 >/sys/block/zram$id/reset
 	echo "$id" >/sys/class/zram-control/hot_remove
 done
-t1=$(now_ms)
-out bare_create_ms $(((t1 - t0) / 5))
+out bare_create_ms $((($(now_ms) - t0) / 5))
 
 # --- the boot integration's cost: "rosnap boot" with rosnap on and off ---
 echo "root=/dev/vda rosnap" >/tmp/cmdline.on
@@ -304,13 +466,11 @@ t0=$(now_ms)
 for i in 1 2 3 4 5; do
 	rosnap boot --cmdline /tmp/cmdline.off --config /nonexistent >/dev/null
 done
-t1=$(now_ms)
-out boot_off_ms $(((t1 - t0) / 5))
+out boot_off_ms $((($(now_ms) - t0) / 5))
 t0=$(now_ms)
 for i in 1 2 3 4 5; do
 	rosnap boot --cmdline /tmp/cmdline.on --config /nonexistent >/dev/null
 	rosnap remove rosnap-root
 done
-t1=$(now_ms)
-out boot_on_ms $(((t1 - t0) / 5))
+out boot_on_ms $((($(now_ms) - t0) / 5))
 step "done"

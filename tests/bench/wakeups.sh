@@ -6,7 +6,7 @@
 # and its waiter processes', over a minute, with no rosnap device (udev's
 # events would wake it; nothing else should) and with one device left
 # alone (the store's use is read every --interval seconds, 2 by default).
-# Prints "BENCH <key> <value>" lines.
+# Prints "BENCH <key> 0 <value>" lines (measured once, not in rounds).
 # modes: udev
 # timeout: 600
 . /tests/lib.sh
@@ -14,7 +14,7 @@ set +eu
 on_exit 'kill $mon 2>/dev/null; remove_all'
 
 out() {
-	echo "BENCH $*"
+	echo "BENCH $1 0 $2"
 }
 
 # Context switches of the monitor and its children, voluntary or not.
