@@ -13,6 +13,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		{ "ram", required_argument, NULL, 'r' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
 		{ "compression", required_argument, NULL, 'C' },
 		{ "store", required_argument, NULL, 's' },
 		{ "size", required_argument, NULL, 'S' },
@@ -30,7 +31,7 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 	uint64_t v;
 	int c, r;
 
-	bool ram_given = false;
+	bool ram_given = false, chunk_given = false, profile_given = false;
 	uint64_t size = 0;
 
 	while ((c = getopt_long(argc, argv, "n:r:b:c:C:s:S:" COMMON_SHORTOPTS,
@@ -88,6 +89,14 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 						   "give a power of two such as 4K",
 						   optarg);
 			o.chunk_bytes = (uint32_t)v;
+			chunk_given = true;
+			break;
+		case 'p':
+			if (rosnap_parse_profile(optarg, &o.chunk_bytes) < 0)
+				return usage_error("create", "unknown --profile '%s': "
+						   "use one of " ROSNAP_PROFILES,
+						   optarg);
+			profile_given = true;
 			break;
 		case 'C':
 			o.compression = optarg;
@@ -100,6 +109,9 @@ int cmd_create(struct rosnap_ctx *ctx, int argc, char *argv[])
 		if (exit_now)
 			return EXIT_OK;
 	}
+	if (chunk_given && profile_given)
+		return usage_error("create", "--profile names a chunk size: give "
+				   "--profile or --chunk, not both");
 	if (o.store && (ram_given || o.backend || o.compression))
 		return usage_error("create", "--ram, --backend and --compression are "
 				   "for a RAM store; a store on disk (--store) takes "

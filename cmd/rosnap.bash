@@ -89,6 +89,9 @@ _rosnap()
 		--compression)
 			COMPREPLY=($(compgen -W "$(_rosnap_algorithms)" -- "$cur"))
 			;;
+		--profile)
+			COMPREPLY=($(compgen -W 'edits reads' -- "$cur"))
+			;;
 		--store | --journal | --origin)
 			_filedir
 			COMPREPLY+=($(compgen -W "$(_rosnap_blockdevs)" -- "$cur"))

@@ -115,6 +115,10 @@ static int boot_set(struct rosnap_boot *b, const char *where,
 		if (!algorithm_name_ok(v))
 			return problem(b, where, shown, v, "not an algorithm name");
 		snprintf(b->compression, sizeof(b->compression), "%s", v);
+	} else if (strcmp(key, "profile") == 0) {
+		if (rosnap_parse_profile(v, &b->chunk_bytes) < 0)
+			return problem(b, where, shown, v, "use one of "
+				       ROSNAP_PROFILES);
 	} else if (strcmp(key, "fallback") == 0) {
 		if (strcmp(v, "ro") == 0)
 			b->fallback = ROSNAP_FALLBACK_RO;
@@ -592,6 +596,7 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		.name = boot->name,
 		.backend = boot->backend,
 		.compression = boot->compression[0] ? boot->compression : NULL,
+		.chunk_bytes = boot->chunk_bytes,
 	};
 	char journal[PATH_MAX], restore[PATH_MAX];
 	const char *from;

@@ -675,6 +675,7 @@ struct rosnap_boot {
 	char ram[32];
 	enum rosnap_backend backend;
 	char compression[32];
+	uint32_t chunk_bytes;    /* from profile=, or 0 */
 	enum rosnap_fallback fallback;
 	char journal[256];
 	char store[256];         /* a store on disk for the root, or "" */

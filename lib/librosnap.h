@@ -113,6 +113,15 @@ int rosnap_parse_ram(struct rosnap_ctx *ctx, const char *str,
  */
 #define ROSNAP_NAME_MAX 100
 int rosnap_check_name(const char *name, const char **why);
+/*
+ * A chunk size named for what the device will mostly do (make bench's
+ * trade-off): "edits", 4K, the default: a small change takes the least
+ * RAM; "reads", 64K: reads of unchanged data and first writes are split
+ * into fewer pieces, and each small change takes a whole 64K chunk.
+ * Returns 0, or -EINVAL for another name.
+ */
+#define ROSNAP_PROFILES "edits, reads"
+int rosnap_parse_profile(const char *name, uint32_t *chunk_bytes);
 
 /* ------------------------------------------------------------------ */
 /* Creating                                                           */

@@ -52,6 +52,25 @@ _public_ int rosnap_parse_size(const char *str, uint64_t *bytes)
 	return 0;
 }
 
+_public_ int rosnap_parse_profile(const char *name, uint32_t *chunk_bytes)
+{
+	static const struct {
+		const char *name;
+		uint32_t chunk;
+	} profiles[] = {
+		{ "edits", 4096 },
+		{ "reads", 65536 },
+	};
+	size_t i;
+
+	for (i = 0; name && i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(name, profiles[i].name) == 0) {
+			*chunk_bytes = profiles[i].chunk;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 _public_ int rosnap_format_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";

@@ -1,5 +1,6 @@
 #!/bin/sh
-# --compression, --chunk, --name and --ram N% do what they say.
+# --compression, --chunk, --profile, --name and --ram N% do what they
+# say; so does rosnap.profile= at boot.
 # modes: plain
 . /tests/lib.sh
 on_exit remove_all
@@ -13,6 +14,18 @@ assert_eq "$(cat /sys/block/$(basename "$(json_value opt cow_device)")/comp_algo
 assert_eq "$(json_value opt chunk_bytes)" 65536 "chunk"
 dmsetup table opt | grep -Eq ' PO 128( 1 discard_zeroes_cow)?$' || fail "table: $(dmsetup table opt)"
 rosnap remove opt || fail "remove"
+
+step "profiles"
+for p in reads:65536 edits:4096; do
+	rosnap create /dev/vdc --profile ${p%:*} --ram 32M --name prof >/dev/null ||
+		fail "create --profile ${p%:*}"
+	assert_eq "$(json_value prof chunk_bytes)" ${p#*:} "chunk of --profile ${p%:*}"
+	rosnap remove prof || fail "remove"
+done
+echo "root=/dev/vdc rosnap rosnap.profile=reads rosnap.ram=32M rosnap.name=prof" >/tmp/cmdline
+rosnap boot --cmdline /tmp/cmdline --config /nonexistent >/dev/null || fail "boot with rosnap.profile"
+assert_eq "$(json_value prof chunk_bytes)" 65536 "chunk of rosnap.profile=reads"
+rosnap remove prof || fail "remove"
 
 step "compressible data"
 rosnap create /dev/vdc --ram 64M --name comp >/dev/null || fail "create failed"

@@ -55,12 +55,14 @@ static void cmdline_settings(void **state)
 	(void)state;
 	b = boot_from(NULL, "root=/dev/vda1 rosnap rosnap.ram=256M rosnap.backend=brd "
 		      "rosnap.compression=zstd rosnap.fallback=panic rosnap.name=sys "
+		      "rosnap.profile=reads "
 		      "rosnap.journal=PARTLABEL=journal rosnapper=x", NULL, &c);
 	assert_int_equal(c, 0);
 	assert_true(rosnap_boot_enabled(b));
 	assert_string_equal(b->ram, "256M");
 	assert_int_equal(b->backend, ROSNAP_BACKEND_BRD);
 	assert_string_equal(b->compression, "zstd");
+	assert_int_equal(b->chunk_bytes, 65536);
 	assert_int_equal(b->fallback, ROSNAP_FALLBACK_PANIC);
 	assert_string_equal(b->name, "sys");
 	assert_string_equal(b->journal, "PARTLABEL=journal");
@@ -103,7 +105,8 @@ static void cmdline_problems(void **state)
 		"rosnap.name=a/b", "rosnap.name=", "rosnap.journal=relative",
 		"rosnap.journal=/dev/x\\ y", "rosnap.journal=`id`", "rosnap.bogus=1",
 		"rosnap.ram", "rosnap.enable=1",
-		"rosnap.compression=\"lz4 zstd\"",
+		"rosnap.compression=\"lz4 zstd\"", "rosnap.profile=fast",
+		"rosnap.profile=64K", "rosnap.profile=",
 	};
 	struct rosnap_boot *b;
 	size_t i;

@@ -167,12 +167,30 @@ static void ram_percentages(void **state)
 	rosnap_unref(ctx);
 }
 
+static void profiles(void **state)
+{
+	static const char *const bad[] = { "", "Edits", "read", "4K", "reads ", NULL };
+	uint32_t chunk = 1;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(rosnap_parse_profile("edits", &chunk), 0);
+	assert_int_equal(chunk, 4096);
+	assert_int_equal(rosnap_parse_profile("reads", &chunk), 0);
+	assert_int_equal(chunk, 65536);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rosnap_parse_profile(bad[i], &chunk), -EINVAL);
+		assert_int_equal(chunk, 65536);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parse_sizes),
 		cmocka_unit_test(parse_size_errors),
 		cmocka_unit_test(format_sizes),
+		cmocka_unit_test(profiles),
 		cmocka_unit_test(meminfo_values),
 		cmocka_unit_test_setup_teardown(ram_percentages, fake_root,
 						fake_root_free),
