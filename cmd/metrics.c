@@ -67,7 +67,7 @@ static void write_metrics(FILE *f, struct rosnap_device **devs, int n,
 		  "Room in the store the changes take (the kernel's allocation).",
 		  rosnap_device_get_cow_used },
 		{ "rosnap_ram_used_bytes",
-		  "Memory the changes really take: the store's RAM and dm-snapshot's table (32 bytes a chunk).",
+		  "Memory the changes really take: the store's RAM and dm-snapshot's table (at most 32 bytes a chunk).",
 		  rosnap_device_get_ram_used },
 	};
 	enum rosnap_level level;

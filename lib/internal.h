@@ -161,10 +161,11 @@ struct snap_table {
 	unsigned features;
 };
 /*
- * The kernel's own memory for each chunk in a snapshot's store: one
- * struct dm_exception (a hash link and two chunk numbers) from its slab
- * cache, drivers/md/dm-exception-store.h.  make bench measures what the
- * edits really cost beyond the store and this.
+ * The kernel's own memory for a chunk in a snapshot's store: one struct
+ * dm_exception (a hash link and two chunk numbers) from its slab cache,
+ * drivers/md/dm-exception-store.h.  Exact for scattered chunks; a run of
+ * consecutive ones shares an entry (dm-snap.c), which status cannot see,
+ * so this is the most it costs.  make bench measures both.
  */
 #define DM_EXCEPTION_BYTES 32
 

@@ -262,7 +262,7 @@ measure() {
 fs_rows() {
 	set_up "$1" || return
 	mount_it
-	out "read_seq_bw.$cfg" "$(fio_bw $mnt/big read 1M 256M --direct=1)"
+	out "read_seq_bw.$cfg" "$(fio_bw $mnt/big read 1M 768M --direct=1)"
 	out "read_rand_bw.$cfg" "$(fio_bw $mnt/big randread 4k 768M --direct=1 --runtime=5 --time_based)"
 	out "fs_first_write_bw.$cfg" "$(fio_bw $mnt/wr write 1M 128M --end_fsync=1)"
 	out "fs_rewrite_bw.$cfg" "$(fio_bw $mnt/wr write 1M 128M --end_fsync=1)"
