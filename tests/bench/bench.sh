@@ -403,10 +403,13 @@ profile() { # WHAT COMMAND...
 		perf report -i /tmp/perf.data --stdio --no-children --sort $sort -g none \
 			--percent-limit 2 2>/dev/null | grep '%' | sed "s/^/PROFILE $what.$sort /"
 	done
-	# and who calls the costliest functions
-	perf report -i /tmp/perf.data --stdio --no-children --sort sym -g caller,5,callee \
-		--percent-limit 8 2>/dev/null | grep -v '^#' | grep -v '^ *$' | head -n 60 |
-		sed "s/^/PROFILE $what.calls /"
+	# and who calls the three costliest functions (the idle loop aside)
+	top=$(perf report -i /tmp/perf.data --stdio --no-children --sort sym -g none 2>/dev/null |
+		awk '/%/ && $3 != "native_safe_halt" && $2 == "[k]" { print $3 }' | head -n 3 |
+		paste -sd, -)
+	[ -z "$top" ] || perf report -i /tmp/perf.data --stdio --no-children --sort sym \
+		--symbols="$top" -g caller,2,callee 2>/dev/null | grep -v '^#' | grep -v '^ *$' |
+		head -n 90 | sed "s/^/PROFILE $what.calls /"
 	rm -f /tmp/perf.data
 }
 step "profiles"
