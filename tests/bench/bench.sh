@@ -406,7 +406,7 @@ profile() { # WHAT COMMAND...
 	# and who calls the three costliest functions (the idle loop aside)
 	top=$(perf report -i /tmp/perf.data --stdio --no-children --sort sym -g none 2>/dev/null |
 		awk '/%/ && $3 != "native_safe_halt" && $2 == "[k]" { print $3 }' | head -n 3 |
-		paste -sd, -)
+		tr "\n" , | sed "s/,$//")
 	[ -z "$top" ] || perf report -i /tmp/perf.data --stdio --no-children --sort sym \
 		--symbols="$top" -g caller,2,callee 2>/dev/null | grep -v '^#' | grep -v '^ *$' |
 		head -n 90 | sed "s/^/PROFILE $what.calls /"
