@@ -536,6 +536,7 @@ static int protect_on_disk(struct rosnap_boot *boot, const char *root,
 			   "changes are kept in %s, as before", root, path);
 	} else {
 		opts.store = path;
+		opts.chunk_bytes = boot->chunk_bytes;
 		/* Made encrypted when boot.conf names a key. */
 		opts.key_file = boot->key[0] ? boot->key : NULL;
 		if (has_store) {
@@ -666,6 +667,12 @@ static int protect(struct rosnap_boot *boot, const char *root,
 		/* restore= names a save: create says what else it holds. */
 		if (r || boot->restore[0]) {
 			opts.restore = restore;
+			/* A save keeps its chunks: profile= is for a new store. */
+			if (opts.chunk_bytes)
+				log_notice(boot->ctx, "rosnap.profile applies to a new "
+					   "store; %s keeps the chunk size it was "
+					   "saved with", restore);
+			opts.chunk_bytes = 0;
 			r = boot_key(boot, head, key, &opts.key_file);
 			if (r < 0)
 				return fall_back(boot, root, "its saved store "

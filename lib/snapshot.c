@@ -514,7 +514,7 @@ static int create_locked(struct rosnap_ctx *ctx, const char *spec,
 		if (r == 0 && opts->chunk_bytes &&
 		    opts->chunk_bytes != saved.st.h.chunk_sectors * SECTOR_SIZE) {
 			log_err(ctx, "%s was saved with chunks of %u bytes; leave "
-				"--chunk out", opts->restore,
+				"--chunk and --profile out", opts->restore,
 				saved.st.h.chunk_sectors * SECTOR_SIZE);
 			r = -EINVAL;
 		}

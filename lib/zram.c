@@ -178,23 +178,38 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
  * Without a choice, zstd: make bench's tree of system files takes about a
  * fifth less RAM with it than with lzo-rle or lz4, and only zstd meets the
  * goal of 0.6 of their size; first writes cost more CPU.  A kernel without
- * zstd (or whose zstd module cannot load) keeps its own default.
+ * zstd keeps its own default, which is copied to kdefault (or "" when
+ * zstd was not set).  Some kernels take the name and fail only at
+ * disksize, when the module cannot load: zram_create then goes back.
  */
-static void prefer_default_algorithm(struct rosnap_ctx *ctx, unsigned id)
+static void prefer_default_algorithm(struct rosnap_ctx *ctx, unsigned id,
+				     char *kdefault, size_t len)
 {
 	char text[256];
+	int r;
 
-	if (get_attr(ctx, id, "comp_algorithm", text, sizeof(text)) < 0 ||
-	    zram_algorithms_parse(text, ZRAM_DEFAULT_ALGORITHM, NULL, 0) != 1 ||
-	    set_attr(ctx, id, "comp_algorithm", ZRAM_DEFAULT_ALGORITHM) < 0)
+	kdefault[0] = '\0';
+	r = get_attr(ctx, id, "comp_algorithm", text, sizeof(text));
+	if (r < 0 || zram_algorithms_parse(text, ZRAM_DEFAULT_ALGORITHM,
+					   kdefault, len) != 1) {
+		kdefault[0] = '\0';
 		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s is "
 			"not offered", id, ZRAM_DEFAULT_ALGORITHM);
+		return;
+	}
+	r = set_attr(ctx, id, "comp_algorithm", ZRAM_DEFAULT_ALGORITHM);
+	if (r < 0) {
+		kdefault[0] = '\0';
+		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s "
+			"could not be set: %s", id, ZRAM_DEFAULT_ALGORITHM,
+			strerror(-r));
+	}
 }
 
 int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 		unsigned *id)
 {
-	char buf[32];
+	char buf[32], kdefault[32] = "";
 	uint64_t v;
 	int r;
 
@@ -217,10 +232,19 @@ int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 		if (r < 0)
 			goto fail;
 	} else {
-		prefer_default_algorithm(ctx, *id);
+		prefer_default_algorithm(ctx, *id, kdefault, sizeof(kdefault));
 	}
 	snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
-	r = set_attr(ctx, *id, "disksize", buf);
+	r = kdefault[0] ? fault_inject(ctx, "zram-preferred") : 0;
+	if (r == 0)
+		r = set_attr(ctx, *id, "disksize", buf);
+	if (r < 0 && kdefault[0] &&
+	    set_attr(ctx, *id, "comp_algorithm", kdefault) == 0) {
+		log_dbg(ctx, "/dev/zram%u: %s failed at disksize (%s); back to "
+			"the kernel's %s", *id, ZRAM_DEFAULT_ALGORITHM,
+			strerror(-r), kdefault);
+		r = set_attr(ctx, *id, "disksize", buf);
+	}
 	if (r < 0) {
 		log_err(ctx, "cannot give /dev/zram%u a size of %" PRIu64
 			" bytes: %s", *id, bytes, strerror(-r));

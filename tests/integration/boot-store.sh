@@ -40,10 +40,11 @@ wipe /dev/vdd
 mkdir -p /mnt/r
 
 step "first boot: a store is made on the blank device"
-boot_with rosnap.store=/dev/vdd rosnap.fallback=panic
+boot_with rosnap.store=/dev/vdd rosnap.profile=reads rosnap.fallback=panic
 [ $rc -eq 0 ] || fail "the boot failed"
 assert_eq "$(cat /tmp/out)" /dev/mapper/rosnap-root "the root to mount"
 assert_eq "$(json_value rosnap-root store)" /dev/vdd "store"
+assert_eq "$(json_value rosnap-root chunk_bytes)" 65536 "the chunk of rosnap.profile=reads"
 mount /dev/mapper/rosnap-root /mnt/r && echo "kept" >/mnt/r/kept && umount /mnt/r
 want=$(sum_of /dev/mapper/rosnap-root)
 power_off
@@ -144,8 +145,11 @@ mount /dev/mapper/rosnap-root /mnt/r && echo "saved" >/mnt/r/saved && umount /mn
 want=$(sum_of /dev/mapper/rosnap-root)
 rosnap save rosnap-root /dev/vdd || fail "save"
 power_off
-boot_with rosnap.restore=/dev/vdd rosnap.fallback=panic
+# A save keeps its chunks (4K here): rosnap.profile is for a new store.
+boot_with rosnap.restore=/dev/vdd rosnap.profile=reads rosnap.fallback=panic
 [ $rc -eq 0 ] || fail "the boot failed"
+grep -q "keeps the chunk size it was saved with" /tmp/err || fail "no word of the profile left aside"
+assert_eq "$(json_value rosnap-root chunk_bytes)" 4096 "the saved store's chunk"
 assert_eq "$(sum_of /dev/mapper/rosnap-root)" "$want" "the root restored"
 assert_eq "$(json_value rosnap-root backend)" zram "backend"
 rosnap remove rosnap-root
