@@ -147,7 +147,13 @@ int zram_destroy(struct rosnap_ctx *ctx, unsigned id)
 	return 0;
 }
 
-static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
+/*
+ * Set a device's algorithm, which the kernel must offer.  One asked for
+ * (asked) is refused aloud; rosnap's own preference quietly (debug).
+ * kdefault, if not NULL, gets the kernel's default, the one selected.
+ */
+static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo,
+			 bool asked, char *kdefault, size_t len)
 {
 	char text[256];
 	int r;
@@ -155,7 +161,7 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
 	r = get_attr(ctx, id, "comp_algorithm", text, sizeof(text));
 	if (r < 0)
 		return r;
-	if (zram_algorithms_parse(text, algo, NULL, 0) != 1) {
+	if (zram_algorithms_parse(text, algo, kdefault, len) != 1) {
 		/* Show the list without the brackets marking the default. */
 		char *p, *w;
 
@@ -163,14 +169,21 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
 			if (*p != '[' && *p != ']')
 				*w++ = *p;
 		*w = '\0';
-		log_err(ctx, "zram on this kernel has no compression algorithm "
-			"\"%s\"; it offers: %s", algo, text);
+		if (asked)
+			log_err(ctx, "zram on this kernel has no compression "
+				"algorithm \"%s\"; it offers: %s", algo, text);
+		else
+			log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: "
+				"%s is not offered", id, algo);
 		return -EINVAL;
 	}
 	r = set_attr(ctx, id, "comp_algorithm", algo);
-	if (r < 0)
+	if (r < 0 && asked)
 		log_err(ctx, "cannot set zram compression to %s: %s", algo,
 			strerror(-r));
+	else if (r < 0)
+		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s "
+			"could not be set: %s", id, algo, strerror(-r));
 	return r;
 }
 
@@ -178,34 +191,10 @@ static int set_algorithm(struct rosnap_ctx *ctx, unsigned id, const char *algo)
  * Without a choice, zstd: make bench's tree of system files takes about a
  * fifth less RAM with it than with lzo-rle or lz4, and only zstd meets the
  * goal of 0.6 of their size; first writes cost more CPU.  A kernel without
- * zstd keeps its own default, which is copied to kdefault (or "" when
- * zstd was not set).  Some kernels take the name and fail only at
- * disksize, when the module cannot load: zram_create then goes back.
+ * zstd keeps its own default.  Some kernels take the name and fail only at
+ * disksize, when the module cannot load: zram_create then goes back to
+ * the kernel's default (kdefault, "" when zstd was not set).
  */
-static void prefer_default_algorithm(struct rosnap_ctx *ctx, unsigned id,
-				     char *kdefault, size_t len)
-{
-	char text[256];
-	int r;
-
-	kdefault[0] = '\0';
-	r = get_attr(ctx, id, "comp_algorithm", text, sizeof(text));
-	if (r < 0 || zram_algorithms_parse(text, ZRAM_DEFAULT_ALGORITHM,
-					   kdefault, len) != 1) {
-		kdefault[0] = '\0';
-		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s is "
-			"not offered", id, ZRAM_DEFAULT_ALGORITHM);
-		return;
-	}
-	r = set_attr(ctx, id, "comp_algorithm", ZRAM_DEFAULT_ALGORITHM);
-	if (r < 0) {
-		kdefault[0] = '\0';
-		log_dbg(ctx, "/dev/zram%u keeps the kernel's compression: %s "
-			"could not be set: %s", id, ZRAM_DEFAULT_ALGORITHM,
-			strerror(-r));
-	}
-}
-
 int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 		unsigned *id)
 {
@@ -228,11 +217,12 @@ int zram_create(struct rosnap_ctx *ctx, uint64_t bytes, const char *algo,
 	}
 	*id = (unsigned)v;
 	if (algo) {
-		r = set_algorithm(ctx, *id, algo);
+		r = set_algorithm(ctx, *id, algo, true, NULL, 0);
 		if (r < 0)
 			goto fail;
-	} else {
-		prefer_default_algorithm(ctx, *id, kdefault, sizeof(kdefault));
+	} else if (set_algorithm(ctx, *id, ZRAM_DEFAULT_ALGORITHM, false, kdefault,
+				 sizeof(kdefault)) < 0) {
+		kdefault[0] = '\0';
 	}
 	snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
 	r = kdefault[0] ? fault_inject(ctx, "zram-preferred") : 0;
