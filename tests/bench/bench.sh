@@ -57,17 +57,26 @@ shmem() {
 # cache is dropped, in caches of their own (the guest boots with
 # slab_nomerge): the global Slab figure and free memory move by
 # megabytes with reuse and the per-CPU lists.
-KCACHES="dm_exception shmem_inode_cache dentry ovl_inode radix_tree_node"
 kobj() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	awk -v list=" $KCACHES " 'index(list, " " $1 " ") { n += $2 * $4 } END { print n + 0 }' \
+	live_bytes dm_exception shmem_inode_cache dentry ovl_inode radix_tree_node
+}
+
+# dm-snapshot's exception table alone.
+dm_slab() {
+	live_bytes dm_exception
+}
+
+live_bytes() { # CACHE...: their live objects times their size
+	awk -v list=" $* " 'index(list, " " $1 " ") { n += $2 * $4 } END { print n + 0 }' \
 		/proc/slabinfo
 }
 
-# dm-snapshot's exception table alone: live objects times their size.
-dm_slab() {
-	awk '$1 == "dm_exception" { n = $2 * $4 } END { print n + 0 }' /proc/slabinfo
+# Whether the configuration is a rosnap device (named bz).
+is_rosnap() {
+	case $cfg in zram-* | zstd-* | brd) return 0 ;; esac
+	return 1
 }
 
 # What the store reports: rosnap's RAM figure (zram's pool, or brd's
@@ -75,20 +84,25 @@ dm_slab() {
 # dracut.
 store_used() {
 	sync
-	case $cfg in
-	zram-* | zstd-* | brd) json_value bz ram_used_bytes ;;
-	overlay | dracut) echo $(($(shmem) - base_shmem)) ;;
-	*) echo 0 ;;
-	esac
+	if is_rosnap; then
+		json_value bz ram_used_bytes
+	else
+		case $cfg in
+		overlay | dracut) echo $(($(shmem) - base_shmem)) ;;
+		*) echo 0 ;;
+		esac
+	fi
 }
 
 # Chunks dm-snapshot holds an exception for (the data chunks in the store).
 exceptions() {
-	case $cfg in
-	zram-* | zstd-* | brd) name=bz ;;
-	dracut) name=dracut ;;
-	*) return ;;
-	esac
+	if is_rosnap; then
+		name=bz
+	elif [ "$cfg" = dracut ]; then
+		name=dracut
+	else
+		return
+	fi
 	dmsetup status $name | awk -v c="$chunk_sectors" '{
 		split($4, a, "/"); print int((a[1] - $5) / c) }'
 }
@@ -128,6 +142,17 @@ rosnap_dev() { # CREATE-OPTIONS...
 	rosnap create $origin --name bz --ram 1536M "$@"
 }
 
+# A loop over a sparse file in a tmpfs, as dracut's live images make.
+tmpfs_loop() {
+	mount -t tmpfs -o size=2G tmpfs /mnt/tmpfs &&
+		truncate -s 1536M /mnt/tmpfs/cow &&
+		losetup -f --show /mnt/tmpfs/cow
+}
+tmpfs_loop_remove() { # LOOP
+	losetup -d "$1"
+	umount /mnt/tmpfs
+}
+
 setup() {
 	cfg=$1
 	dev=
@@ -153,9 +178,7 @@ setup() {
 		mkdir -p /mnt/up/upper /mnt/up/work
 		;;
 	dracut)
-		mount -t tmpfs -o size=2G tmpfs /mnt/tmpfs
-		truncate -s 1536M /mnt/tmpfs/cow
-		loopdev=$(losetup -f --show /mnt/tmpfs/cow)
+		loopdev=$(tmpfs_loop)
 		blockdev --setro $origin
 		dmsetup create dracut --table "0 $(blockdev --getsz $origin) snapshot $origin $loopdev PO 8"
 		dmsetup mknodes dracut
@@ -165,11 +188,7 @@ setup() {
 		modprobe brd rd_nr=1 rd_size=$((1536 * 1024))
 		dev=/dev/ram0
 		;;
-	bare-loop)
-		mount -t tmpfs -o size=2G tmpfs /mnt/tmpfs
-		truncate -s 1536M /mnt/tmpfs/cow
-		dev=$(losetup -f --show /mnt/tmpfs/cow)
-		;;
+	bare-loop) dev=$(tmpfs_loop) ;;
 	bare-*)
 		id=$(cat /sys/class/zram-control/hot_add)
 		echo "${cfg#bare-}" >/sys/block/zram$id/comp_algorithm
@@ -199,15 +218,11 @@ teardown() {
 	overlay) umount /mnt/lower /mnt/up ;;
 	dracut)
 		dmsetup remove dracut
-		losetup -d "$loopdev"
-		umount /mnt/tmpfs
+		tmpfs_loop_remove "$loopdev"
 		blockdev --setrw $origin
 		;;
 	bare-brd) rmmod brd ;;
-	bare-loop)
-		losetup -d "$dev"
-		umount /mnt/tmpfs
-		;;
+	bare-loop) tmpfs_loop_remove "$dev" ;;
 	bare-*)
 		id=${dev#/dev/zram}
 		echo 1 >/sys/block/zram$id/reset
@@ -237,10 +252,8 @@ ram_cost() {
 	[ -n "$s0" ] && [ -n "$s1" ] || return
 	store=$((s1 - s0))
 	# rosnap's figure counts 32 bytes per exception, which are in the slab.
-	case $cfg in
-	zram-* | zstd-* | brd) pages=$((store - 32 * (e1 - e0))) ;;
-	*) pages=$store ;;
-	esac
+	pages=$store
+	! is_rosnap || pages=$((store - 32 * (e1 - e0)))
 	out "${row}_ram.$cfg" $((pages + k1 - k0))
 	out "${row}_store.$cfg" $store
 	[ -z "$e0" ] || [ -z "$e1" ] || {
