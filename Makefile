@@ -8,7 +8,8 @@
 # make lint         cppcheck and clang-tidy on lib/ and cmd/
 # make fuzz         run the libFuzzer targets (FUZZ_TIME seconds each)
 # make bench        measure rosnap against the raw disk, overlayfs on tmpfs,
-#                   and a loop-on-tmpfs snapshot (in the test VM)
+#                   and a loop-on-tmpfs snapshot (in the test VM), and as a
+#                   booted system against overlayroot and bilibop-lockfs
 # make deb          build the Debian packages (dpkg-buildpackage, lintian)
 # make install      install under $(DESTDIR)$(PREFIX), plus the udev and
 #                   initramfs files where those tools look for them
