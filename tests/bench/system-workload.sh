@@ -18,7 +18,15 @@ say() {
 	echo "BENCH $1 $2"
 }
 
-say root "$(findmnt -rn -o FSTYPE,SOURCE /)"
+# What protects /: its filesystem and device, whether it is writable, and
+# the compression of the zram device in use, if any (zram0, made when the
+# module loads, is not rosnap's).
+algo=
+for z in /sys/block/zram*; do
+	[ "$(cat "$z/disksize" 2>/dev/null || echo 0)" != 0 ] || continue
+	algo=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$z/comp_algorithm")
+done
+say root "$(findmnt -rn -o FSTYPE,SOURCE /) $(findmnt -rn -o OPTIONS / | cut -d, -f1)${algo:+ $algo}"
 
 # The boot's time, once the boot is over.
 state=$(systemctl is-system-running --wait) || true
@@ -27,9 +35,21 @@ state=$(systemctl is-system-running --wait) || true
 	fail "the system is $state, not running"
 }
 # From the kernel's start of the initramfs (its "Run /init" line) to
-# systemd's start, and to multi-user.target: both on the monotonic clock.
-init=$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process.*/\1/p' | head -n 1)
+# systemd's start, and to multi-user.target.  The kernel's log has its own
+# clock (sched_clock), systemd's times are CLOCK_MONOTONIC: a line written
+# to the log now, read back, gives the offset between the two.
+kmsg_time() { # PATTERN: the log's time of the first line matching it
+	dmesg | sed -n "s/^\[ *\([0-9.]*\)\] $1.*/\1/p" | head -n 1
+}
+init=$(kmsg_time 'Run \/init as init process')
 [ -n "$init" ] || fail "no 'Run /init' line in the kernel's log"
+mark="rosnap-bench-clock-$$"
+now=$(cut -d' ' -f1 /proc/uptime)
+echo "$mark" >/dev/kmsg
+after=$(cut -d' ' -f1 /proc/uptime)
+at=$(kmsg_time "$mark")
+[ -n "$at" ] || fail "the kernel's log did not take a line"
+init=$(awk -v i="$init" -v a="$at" -v n="$now" -v m="$after" 'BEGIN { printf "%.3f\n", i + (n + m) / 2 - a }')
 usec() { # UNIT PROPERTY
 	systemctl show ${1:+"$1"} -p "$2" --value
 }
@@ -42,8 +62,10 @@ systemd-analyze critical-chain multi-user.target 2>&1 | sed 's/^/CHAIN /' >&3
 say initramfs_s "$(awk -v a="$init" -v b="$userspace" 'BEGIN { printf "%.3f\n", b / 1e6 - a }')"
 say boot_s "$(awk -v a="$init" -v b="$multi_user" 'BEGIN { printf "%.3f\n", b / 1e6 - a }')"
 
-# Memory in use once what can be dropped is dropped: the page cache and
-# the kernel's reclaimable caches go, RAM that holds changes stays.
+# Memory in use once what can be dropped is dropped: the page cache that
+# is not mapped and the kernel's reclaimable caches go (zsmalloc's pool is
+# compacted by its shrinker), RAM that holds changes stays.  Measured in
+# separate boots, it moves by several MiB from boot to boot.
 used_kib() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -53,7 +75,7 @@ used_kib() {
 # The store alone: zram's pool, or the pages of the tmpfs under the
 # overlay of /.
 store_kib() {
-	local n=0 upper
+	local n=0 upper u
 	for f in /sys/block/zram*/mm_stat; do
 		[ -r "$f" ] || continue
 		n=$((n + $(awk '{ print int($3 / 1024) }' "$f")))
@@ -61,7 +83,11 @@ store_kib() {
 	upper=$(findmnt -n -o FSTYPE,OPTIONS / |
 		awk '$1 == "overlay" { n = split($2, o, ","); for (i = 1; i <= n; i++)
 			if (o[i] ~ /^upperdir=/) print substr(o[i], 10) }')
-	[ -z "$upper" ] || n=$((n + $(df -k --output=used "$upper" | tail -n 1)))
+	if [ -n "$upper" ]; then
+		u=$(df -k --output=used "$upper" | tail -n 1 | tr -d ' ')
+		case $u in '' | *[!0-9]*) fail "df of $upper: '$u'" ;; esac
+		n=$((n + u))
+	fi
 	echo "$n"
 }
 say used_boot_kib "$(used_kib)"
