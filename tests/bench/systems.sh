@@ -78,6 +78,10 @@ root_of() {
 	*) echo "overlay" ;;
 	esac
 }
+# The last boot's / is what $sys makes it.
+root_is_theirs() {
+	[ "${root#"$(root_of "$sys")"}" != "$root" ]
+}
 
 n=$(echo $systems | wc -w)
 failed_boots=0
@@ -94,12 +98,9 @@ while [ $round -le "$rounds" ]; do
 		# shellcheck disable=SC2046
 		boot bench-workload $(cmdline_of "$sys")
 		check "$sys, round $round: booted, the workload ran" step_ok
-		step_ok
-		ok=$?
 		root=$(tr -d '\r' <"$img/boot$bootno/results.log" | sed -n 's/^BENCH root //p')
-		want=$(root_of "$sys")
-		check "$sys, round $round: / is $want ($root)" eval '[ "${root#"$want"}" != "$root" ]'
-		if [ $ok = 0 ] && [ "${root#"$want"}" != "$root" ]; then
+		check "$sys, round $round: / is $(root_of "$sys") ($root)" root_is_theirs
+		if step_ok && root_is_theirs; then
 			tr -d '\r' <"$img/boot$bootno/results.log" |
 				awk -v s="$sys" -v r="$round" '
 				$1 == "BENCH" && NF == 3 && $3 ~ /^-?[0-9]+(\.[0-9]+)?$/ {
